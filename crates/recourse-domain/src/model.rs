@@ -1,0 +1,95 @@
+//! The records the desk keeps, as read back from the store.
+
+use crate::{
+    Actor, AgentId, Channel, CustomerId, EmailAddress, EventId, EventKind, Experience, InterventionId, InterventionKind,
+    InterventionResult, MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, Status, TeamId, TicketId,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    /// Mail domain whose senders belong to this organization, if any.
+    pub domain: Option<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub email: EmailAddress,
+    pub name: Option<String>,
+    pub organization_id: Option<OrganizationId>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub email: EmailAddress,
+    pub name: String,
+    pub role: Role,
+    pub experience: Experience,
+    pub skills: Vec<String>,
+    pub team_id: Option<TeamId>,
+    /// How many active tickets the agent can carry at once.
+    pub capacity: i32,
+    pub active: bool,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    /// The customer-facing reference, e.g. in mail subjects: `[#1042]`.
+    pub number: i64,
+    pub subject: String,
+    pub need: Option<String>,
+    pub status: Status,
+    pub priority: Priority,
+    pub rung: String,
+    pub customer_id: CustomerId,
+    pub assignee_id: Option<AgentId>,
+    pub team_id: Option<TeamId>,
+    pub tags: Vec<String>,
+    pub outcome: Option<Outcome>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub ticket_id: TicketId,
+    pub kind: MessageKind,
+    pub channel: Channel,
+    pub author: Actor,
+    pub body: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Intervention {
+    pub id: InterventionId,
+    pub ticket_id: TicketId,
+    pub kind: InterventionKind,
+    pub description: String,
+    pub result: InterventionResult,
+    pub agent_id: Option<AgentId>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    pub id: EventId,
+    pub ticket_id: Option<TicketId>,
+    pub actor: Actor,
+    pub kind: EventKind,
+    pub at: Millis,
+}

@@ -1,0 +1,122 @@
+//! Storage for Recourse: one [`Store`] trait, implemented for SQLite (the embedded
+//! default) and PostgreSQL (several nodes, one database). Each backend owns its
+//! migrations and uses its own full-text engine (FTS5; tsvector + GIN). The
+//! conformance suite in `tests/` runs one story against both.
+
+mod input;
+mod postgres;
+mod sqlite;
+pub mod table;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+pub use input::*;
+pub use recourse_domain::TicketChange;
+pub use postgres::PgStore;
+use recourse_domain::{
+    Actor, Agent, AgentId, Customer, CustomerId, EmailAddress, Event, Intervention, Message, Millis, Organization,
+    Team, Ticket, TicketId, ChangeError,
+};
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was hit (for example, an agent email already in use).
+    #[error("{0}")]
+    Conflict(String),
+    /// A domain rule refused the change (e.g. an illegal status move).
+    #[error(transparent)]
+    Rule(#[from] ChangeError),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Everything the desk persists. Implementations must make each method atomic:
+/// a ticket change and the events describing it commit together or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    // --- people ---
+    async fn upsert_customer(&self, email: &EmailAddress, name: Option<&str>, now: Millis) -> Result<Customer>;
+    async fn get_customer(&self, id: CustomerId) -> Result<Customer>;
+    async fn customer_by_email(&self, email: &EmailAddress) -> Result<Option<Customer>>;
+    async fn create_organization(&self, name: &str, domain: Option<&str>, now: Millis) -> Result<Organization>;
+    async fn create_team(&self, name: &str) -> Result<Team>;
+    async fn list_teams(&self) -> Result<Vec<Team>>;
+    async fn create_agent(&self, agent: NewAgent) -> Result<Agent>;
+    async fn get_agent(&self, id: AgentId) -> Result<Agent>;
+    async fn list_agents(&self) -> Result<Vec<Agent>>;
+    /// The agent and their password hash, for login.
+    async fn agent_credentials(&self, email: &EmailAddress) -> Result<Option<(Agent, String)>>;
+    async fn set_agent_password(&self, id: AgentId, password_hash: &str) -> Result<()>;
+
+    // --- credentials ---
+    async fn create_api_token(&self, token: NewApiToken) -> Result<ApiToken>;
+    async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn revoke_api_token(&self, id: i64, now: Millis) -> Result<()>;
+    async fn create_session(&self, session: NewSession) -> Result<()>;
+    async fn session_by_hash(&self, id_hash: &str, now: Millis) -> Result<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    // --- tickets ---
+    async fn create_ticket(&self, ticket: NewTicket) -> Result<Ticket>;
+    async fn get_ticket(&self, id: TicketId) -> Result<Ticket>;
+    /// Newest first; `filter.before` is the cursor (an id), and up to `filter.limit` come back.
+    async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<Ticket>>;
+    /// Applies a change through the domain rules under a row lock and records its events.
+    async fn update_ticket(&self, id: TicketId, change: TicketChange, actor: Actor, now: Millis) -> Result<Ticket>;
+    async fn add_message(&self, message: NewMessage) -> Result<(Message, Ticket)>;
+    async fn add_intervention(&self, intervention: NewIntervention) -> Result<Intervention>;
+    async fn messages(&self, ticket: TicketId) -> Result<Vec<Message>>;
+    async fn interventions(&self, ticket: TicketId) -> Result<Vec<Intervention>>;
+    async fn events(&self, ticket: TicketId) -> Result<Vec<Event>>;
+    /// Full-text search over subjects and message bodies, best match first.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>>;
+
+    // --- whole-database operations (db copy, reports) ---
+    async fn count_rows(&self, table: &str) -> Result<i64>;
+    async fn export_rows(&self, table: &table::Table, after: i64, limit: i64) -> Result<Vec<table::Row>>;
+    /// Writes rows with their ids kept; used by `db copy` into an empty database.
+    async fn import_rows(&self, table: &table::Table, rows: &[table::Row]) -> Result<()>;
+    /// Brings id sequences and derived indexes up to date after an import.
+    async fn finish_import(&self) -> Result<()>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (or a plain path) or `postgres://…`,
+/// running migrations first.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Arc::new(SqliteStore::open(std::path::Path::new(path)).await?))
+    }
+}
+
+/// Turns free text into terms both engines can match safely: letters and digits only,
+/// so that no user input is ever read as query syntax.
+pub(crate) fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .take(16)
+        .map(|t| t.to_lowercase())
+        .collect()
+}
