@@ -1,0 +1,133 @@
+//! A plain description of each table, used by `db copy` to move rows between
+//! backends without a per-table reader and writer for every pair.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Int,
+    Text,
+    Bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+}
+
+pub type Row = Vec<Cell>;
+
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    /// The first column is always the integer primary key `id`.
+    pub columns: &'static [(&'static str, Col)],
+}
+
+impl Table {
+    pub fn column_list(&self) -> String {
+        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    }
+}
+
+use Col::*;
+
+/// Copy order respects foreign keys. Sessions are not copied (people sign in again);
+/// `ticket_tags` and search indexes are derived and rebuilt by `finish_import`.
+pub const TABLES: &[Table] = &[
+    Table { name: "organizations", columns: &[("id", Int), ("name", Text), ("domain", Text), ("created_at", Int)] },
+    Table {
+        name: "customers",
+        columns: &[("id", Int), ("email", Text), ("name", Text), ("organization_id", Int), ("created_at", Int)],
+    },
+    Table { name: "teams", columns: &[("id", Int), ("name", Text)] },
+    Table {
+        name: "agents",
+        columns: &[
+            ("id", Int),
+            ("email", Text),
+            ("name", Text),
+            ("role", Text),
+            ("experience", Text),
+            ("skills", Text),
+            ("team_id", Int),
+            ("capacity", Int),
+            ("active", Bool),
+            ("password_hash", Text),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            ("id", Int),
+            ("token_hash", Text),
+            ("name", Text),
+            ("principal_kind", Text),
+            ("principal_id", Int),
+            ("scope", Text),
+            ("created_at", Int),
+            ("revoked_at", Int),
+        ],
+    },
+    Table {
+        name: "tickets",
+        columns: &[
+            ("id", Int),
+            ("number", Int),
+            ("subject", Text),
+            ("need", Text),
+            ("status", Text),
+            ("priority", Text),
+            ("rung", Text),
+            ("customer_id", Int),
+            ("assignee_id", Int),
+            ("team_id", Int),
+            ("tags", Text),
+            ("outcome", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    },
+    Table {
+        name: "messages",
+        columns: &[
+            ("id", Int),
+            ("ticket_id", Int),
+            ("kind", Text),
+            ("channel", Text),
+            ("author_kind", Text),
+            ("author_id", Int),
+            ("body", Text),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "interventions",
+        columns: &[
+            ("id", Int),
+            ("ticket_id", Int),
+            ("kind", Text),
+            ("description", Text),
+            ("result", Text),
+            ("agent_id", Int),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "events",
+        columns: &[
+            ("id", Int),
+            ("ticket_id", Int),
+            ("actor_kind", Text),
+            ("actor_id", Int),
+            ("kind", Text),
+            ("data", Text),
+            ("at", Int),
+        ],
+    },
+];
+
+pub fn by_name(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
