@@ -1,1 +1,256 @@
-fn main() {}
+//! `recourse`: the support desk in one binary.
+
+mod bench;
+mod copy;
+mod demo;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use recourse_domain::{EmailAddress, Experience, Millis, PersonName, Role};
+use recourse_store::{NewAgent, NewApiToken, Principal, Store};
+use recourse_web::{auth, AppState, WebConfig};
+
+#[derive(Parser)]
+#[command(name = "recourse", version, about = "Recourse: a support desk built around customer recovery and an escalation ladder")]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Where the embedded SQLite database lives.
+    #[arg(long, env = "RECOURSE_DATA_DIR", default_value = "./recourse-data", global = true)]
+    data_dir: PathBuf,
+    /// Use this database instead of the embedded one, e.g. `postgres://user@host/db`.
+    #[arg(long, env = "RECOURSE_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("recourse.db").display()),
+        }
+    }
+
+    async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let url = self.url();
+        recourse_store::open(&url).await.with_context(|| format!("opening the database at {}", redact(&url)))
+    }
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[arg(long, env = "RECOURSE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "RECOURSE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Mark session cookies `Secure` (when served behind HTTPS).
+    #[arg(long, env = "RECOURSE_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the desk.
+    Serve(ServeArgs),
+    /// Run the desk, first filling an empty database with a realistic demo desk.
+    Demo(ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Whole-database operations.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Load-test a running desk over HTTP and print throughput and latency.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Add an agent. The password is read from standard input, or generated and printed.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "agent")]
+        role: String,
+        #[arg(long, default_value = "junior")]
+        experience: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it (it is shown only this once).
+    Create {
+        /// The agent the token acts as.
+        #[arg(long, conflicts_with = "customer", required_unless_present = "customer")]
+        agent: Option<String>,
+        /// Or a customer, who then sees only their own tickets.
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// `full` or `read`.
+        #[arg(long, default_value = "full")]
+        scope: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Copy every record from one database to another (empty) one, and verify by counts.
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RECOURSE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(cli.db.open().await?, args).await,
+        Command::Demo(args) => {
+            let store = cli.db.open().await?;
+            demo::seed_if_empty(store.as_ref()).await?;
+            serve(store, args).await
+        }
+        Command::Migrate => {
+            cli.db.open().await?;
+            println!("database at {} is up to date", redact(&cli.db.url()));
+            Ok(())
+        }
+        Command::Agent(AgentCommand::Add { email, name, role, experience, password_stdin }) => {
+            let store = cli.db.open().await?;
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                (s.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (auth::new_secret("pw")[..27].to_owned(), true)
+            };
+            if password.chars().count() < 12 {
+                bail!("the password needs at least 12 characters");
+            }
+            let agent = store
+                .create_agent(NewAgent {
+                    email: EmailAddress::parse(&email)?,
+                    name: PersonName::parse(&name)?,
+                    role: Role::parse(&role)?,
+                    experience: Experience::parse(&experience)?,
+                    skills: Vec::new(),
+                    team_id: None,
+                    capacity: 20,
+                    password_hash: auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?,
+                    now: now(),
+                })
+                .await?;
+            println!("added agent {} <{}> (id {}, {}, {})", agent.name, agent.email, agent.id, agent.role, agent.experience);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { agent, customer, name, scope }) => {
+            let store = cli.db.open().await?;
+            if scope != "full" && scope != "read" {
+                bail!("--scope is `full` or `read`");
+            }
+            let principal = match (agent, customer) {
+                (Some(email), _) => {
+                    let email = EmailAddress::parse(&email)?;
+                    let (agent, _) = store.agent_credentials(&email).await?.with_context(|| format!("no agent with email {email}"))?;
+                    Principal::Agent(agent.id)
+                }
+                (None, Some(email)) => {
+                    let email = EmailAddress::parse(&email)?;
+                    let customer = store.customer_by_email(&email).await?.with_context(|| format!("no customer with email {email}"))?;
+                    Principal::Customer(customer.id)
+                }
+                (None, None) => bail!("say --agent EMAIL or --customer EMAIL"),
+            };
+            let secret = auth::new_secret("rct");
+            store.create_api_token(NewApiToken { principal, name, token_hash: auth::sha256_hex(&secret), scope, now: now() }).await?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Db(DbCommand::Copy { from, to }) => copy::run(&from, &to).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
+    let config = WebConfig { max_body_bytes: args.max_body_bytes, secure_cookies: args.secure_cookies, ..WebConfig::default() };
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?store.backend(), "recourse is serving");
+    println!("Recourse is serving on http://{addr}  (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
+    recourse_web::serve(listener, AppState::new(store, config), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing open requests");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+pub(crate) fn now() -> Millis {
+    Millis(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0))
+}
+
+/// A database URL without its password, for messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

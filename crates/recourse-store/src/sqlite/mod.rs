@@ -596,7 +596,7 @@ impl Store for SqliteStore {
         // Every term quoted: user text is matched as words, never parsed as FTS syntax.
         let fts = terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" ");
         let mut qb = QueryBuilder::<Sqlite>::new(
-            "WITH hits AS (SELECT CAST(ticket_id AS INTEGER) AS ticket_id, bm25(search_docs, 0.0, 0.0, 3.0, 1.0) AS score
+            "WITH hits AS MATERIALIZED (SELECT CAST(ticket_id AS INTEGER) AS ticket_id, bm25(search_docs, 0.0, 0.0, 3.0, 1.0) AS score
                FROM search_docs WHERE search_docs MATCH ",
         );
         qb.push_bind(fts);

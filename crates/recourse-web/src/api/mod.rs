@@ -1,0 +1,89 @@
+//! Route table and OpenAPI document. Routes are registered through `utoipa_axum`, so a
+//! route without an OpenAPI description cannot be added by accident.
+
+mod people;
+mod system;
+mod tickets;
+mod views;
+
+use axum::http::StatusCode;
+use axum::Json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Recourse", description = "The Recourse support desk API. Errors always look like `{\"error\": {\"code\": \"…\", \"message\": \"…\"}}`."),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "tickets", description = "Tickets, their conversation, interventions and history"),
+        (name = "auth", description = "Signing in and out"),
+        (name = "agents", description = "Agents and API tokens"),
+        (name = "system", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Set by /api/v1/auth/login; writes also need the X-CSRF-Token header.",
+            ))),
+        );
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(tickets::create_ticket, tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket, tickets::patch_ticket))
+        .routes(routes!(tickets::post_message))
+        .routes(routes!(tickets::post_intervention))
+        .routes(routes!(tickets::search))
+        .routes(routes!(people::login))
+        .routes(routes!(people::logout))
+        .routes(routes!(people::me))
+        .routes(routes!(people::list_agents, people::create_agent))
+        .routes(routes!(people::create_token))
+        .routes(routes!(people::revoke_token))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+}
+
+/// The OpenAPI 3.1 document for the API, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> axum::Router {
+    let (router, doc) = routes().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    let max_body = state.config.max_body_bytes;
+    let timeout = state.config.request_timeout;
+    router
+        .route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(doc.as_ref().clone()) }))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "There is nothing at this address.") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This address does not take that method.")
+        })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .with_state(state)
+}

@@ -1,0 +1,370 @@
+//! Request and response bodies of the API, with their OpenAPI schemas.
+
+use recourse_domain::{Event, Intervention, Message, Ticket};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::Object;
+use utoipa::ToSchema;
+
+use crate::extract::double_option;
+use crate::rfc3339;
+
+/// OpenAPI schemas for the domain's word enums: a string restricted to the words.
+pub mod words {
+    use super::*;
+
+    fn words(list: &[&str]) -> Object {
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(list.iter().copied())).build()
+    }
+
+    pub fn status() -> Object {
+        words(recourse_domain::Status::WORDS)
+    }
+    pub fn priority() -> Object {
+        words(recourse_domain::Priority::WORDS)
+    }
+    pub fn outcome() -> Object {
+        words(recourse_domain::Outcome::WORDS)
+    }
+    pub fn message_kind() -> Object {
+        words(recourse_domain::MessageKind::WORDS)
+    }
+    pub fn channel() -> Object {
+        words(recourse_domain::Channel::WORDS)
+    }
+    pub fn intervention_kind() -> Object {
+        words(recourse_domain::InterventionKind::WORDS)
+    }
+    pub fn intervention_result() -> Object {
+        words(recourse_domain::InterventionResult::WORDS)
+    }
+    pub fn role() -> Object {
+        words(recourse_domain::Role::WORDS)
+    }
+    pub fn experience() -> Object {
+        words(recourse_domain::Experience::WORDS)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicket {
+    /// Required when an agent opens the ticket; a customer opens tickets for themselves.
+    pub customer: Option<CustomerInput>,
+    pub subject: String,
+    /// The customer's first message.
+    pub body: String,
+    /// What the customer needs, if already known.
+    pub need: Option<String>,
+    #[schema(schema_with = words::priority)]
+    pub priority: Option<recourse_domain::Priority>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTicket {
+    #[schema(schema_with = words::status)]
+    pub status: Option<recourse_domain::Status>,
+    #[schema(schema_with = words::priority)]
+    pub priority: Option<recourse_domain::Priority>,
+    /// `null` or blank clears the need.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub need: Option<Option<String>>,
+    /// `null` unassigns.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    pub tags: Option<Vec<String>>,
+    /// Needed when closing a ticket that is not resolved.
+    #[schema(schema_with = words::outcome)]
+    pub outcome: Option<recourse_domain::Outcome>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    /// `reply` (to the customer) or `note` (internal). Customers omit it.
+    #[schema(schema_with = words::message_kind)]
+    pub kind: Option<recourse_domain::MessageKind>,
+    pub body: String,
+    /// Optionally move the ticket with this message, e.g. reply and wait on the customer.
+    #[schema(schema_with = words::status)]
+    pub status: Option<recourse_domain::Status>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostIntervention {
+    #[schema(schema_with = words::intervention_kind)]
+    pub kind: recourse_domain::InterventionKind,
+    pub description: String,
+    /// Defaults to `pending`.
+    #[schema(schema_with = words::intervention_result)]
+    pub result: Option<recourse_domain::InterventionResult>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketView {
+    pub id: i64,
+    /// The reference customers see, e.g. `#1042`.
+    pub number: i64,
+    pub subject: String,
+    pub need: Option<String>,
+    #[schema(schema_with = words::status)]
+    pub status: recourse_domain::Status,
+    #[schema(schema_with = words::priority)]
+    pub priority: recourse_domain::Priority,
+    pub rung: String,
+    pub customer_id: i64,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub tags: Vec<String>,
+    #[schema(schema_with = words::outcome)]
+    pub outcome: Option<recourse_domain::Outcome>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Ticket> for TicketView {
+    fn from(t: Ticket) -> Self {
+        TicketView {
+            id: t.id.0,
+            number: t.number,
+            subject: t.subject,
+            need: t.need,
+            status: t.status,
+            priority: t.priority,
+            rung: t.rung,
+            customer_id: t.customer_id.0,
+            assignee_id: t.assignee_id.map(|a| a.0),
+            team_id: t.team_id.map(|t| t.0),
+            tags: t.tags,
+            outcome: t.outcome,
+            created_at: rfc3339(t.created_at),
+            updated_at: rfc3339(t.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorView {
+    /// `agent`, `customer` or `system`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<i64>,
+}
+
+impl From<recourse_domain::Actor> for ActorView {
+    fn from(a: recourse_domain::Actor) -> Self {
+        ActorView { kind: a.kind().to_owned(), id: a.id() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    #[schema(schema_with = words::message_kind)]
+    pub kind: recourse_domain::MessageKind,
+    #[schema(schema_with = words::channel)]
+    pub channel: recourse_domain::Channel,
+    pub author: ActorView,
+    /// Exactly as written; escape it before putting it in HTML.
+    pub body: String,
+    pub created_at: String,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        MessageView { id: m.id.0, kind: m.kind, channel: m.channel, author: m.author.into(), body: m.body, created_at: rfc3339(m.created_at) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterventionView {
+    pub id: i64,
+    #[schema(schema_with = words::intervention_kind)]
+    pub kind: recourse_domain::InterventionKind,
+    pub description: String,
+    #[schema(schema_with = words::intervention_result)]
+    pub result: recourse_domain::InterventionResult,
+    pub agent_id: Option<i64>,
+    pub created_at: String,
+}
+
+impl From<Intervention> for InterventionView {
+    fn from(i: Intervention) -> Self {
+        InterventionView {
+            id: i.id.0,
+            kind: i.kind,
+            description: i.description,
+            result: i.result,
+            agent_id: i.agent_id.map(|a| a.0),
+            created_at: rfc3339(i.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub at: String,
+    pub actor: ActorView,
+    /// What happened, e.g. `status_changed`; the other fields depend on it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<Event> for EventView {
+    fn from(e: Event) -> Self {
+        let mut data = serde_json::to_value(&e.kind).unwrap_or_default();
+        if let Some(obj) = data.as_object_mut() {
+            obj.remove("type");
+        }
+        EventView { id: e.id.0, at: rfc3339(e.at), actor: e.actor.into(), kind: e.kind.name().to_owned(), data }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    pub messages: Vec<MessageView>,
+    /// What was done for the customer. Agents only; empty for customers.
+    pub interventions: Vec<InterventionView>,
+    /// Every change, oldest first, read from the append-only event log.
+    pub history: Vec<EventView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPage {
+    pub tickets: Vec<TicketView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHitView {
+    pub ticket: TicketView,
+    /// Relevance; higher is better, comparable only within one response.
+    pub score: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHitView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageCreated {
+    pub message: MessageView,
+    pub ticket: TicketView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    #[schema(schema_with = words::role)]
+    pub role: recourse_domain::Role,
+    #[schema(schema_with = words::experience)]
+    pub experience: recourse_domain::Experience,
+    pub skills: Vec<String>,
+    pub team_id: Option<i64>,
+    pub capacity: i32,
+    pub active: bool,
+}
+
+impl From<recourse_domain::Agent> for AgentView {
+    fn from(a: recourse_domain::Agent) -> Self {
+        AgentView {
+            id: a.id.0,
+            email: a.email.into_inner(),
+            name: a.name,
+            role: a.role,
+            experience: a.experience,
+            skills: a.skills,
+            team_id: a.team_id.map(|t| t.0),
+            capacity: a.capacity,
+            active: a.active,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgent {
+    pub email: String,
+    pub name: String,
+    #[schema(schema_with = words::role)]
+    pub role: recourse_domain::Role,
+    #[schema(schema_with = words::experience)]
+    pub experience: recourse_domain::Experience,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    pub team_id: Option<i64>,
+    pub capacity: Option<i32>,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResult {
+    pub agent: AgentView,
+    /// Send back as `X-CSRF-Token` on every write made with the session cookie.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: String,
+    /// `full` (default) or `read`.
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// `agent` or `customer`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    #[schema(schema_with = words::role)]
+    pub role: Option<recourse_domain::Role>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
