@@ -2,7 +2,10 @@
 //! compute the new ticket and the events that describe the difference. The store runs
 //! this under a row lock so the check and the write see the same state.
 
-use crate::{AgentId, EventKind, MessageKind, Millis, Need, Outcome, Priority, Status, Tag, Ticket, TransitionError};
+use crate::{
+    AgentId, EventKind, MessageKind, Millis, Need, Outcome, Priority, Status, Tag, Ticket,
+    TransitionError,
+};
 
 /// A requested edit. `None` leaves a field alone; `Some(None)` clears a clearable one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,7 +22,9 @@ pub struct TicketChange {
 pub enum ChangeError {
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error("Closing a ticket that is not resolved needs an outcome (resolved, explained, referred, inconsolable or withdrawn).")]
+    #[error(
+        "Closing a ticket that is not resolved needs an outcome (resolved, explained, referred, inconsolable or withdrawn)."
+    )]
     OutcomeRequired,
     #[error("An outcome can only be set when the ticket is resolved or closed.")]
     OutcomeWithoutEnd,
@@ -37,7 +42,11 @@ impl ChangeError {
 
 /// Applies `change` to `ticket`. Fields that are set to what they already are produce
 /// no event, so replaying a request is harmless.
-pub fn apply_change(ticket: &Ticket, change: &TicketChange, now: Millis) -> Result<(Ticket, Vec<EventKind>), ChangeError> {
+pub fn apply_change(
+    ticket: &Ticket,
+    change: &TicketChange,
+    now: Millis,
+) -> Result<(Ticket, Vec<EventKind>), ChangeError> {
     let mut next = ticket.clone();
     let mut events = Vec::new();
 
@@ -47,10 +56,18 @@ pub fn apply_change(ticket: &Ticket, change: &TicketChange, now: Millis) -> Resu
 
     if let Some(to) = change.status.filter(|s| *s != ticket.status) {
         next.status = ticket.status.transition(to)?;
-        events.push(EventKind::StatusChanged { from: ticket.status, to });
+        events.push(EventKind::StatusChanged {
+            from: ticket.status,
+            to,
+        });
         let outcome = match to {
             Status::Resolved => Some(change.outcome.unwrap_or(Outcome::Resolved)),
-            Status::Closed => Some(change.outcome.or(ticket.outcome).ok_or(ChangeError::OutcomeRequired)?),
+            Status::Closed => Some(
+                change
+                    .outcome
+                    .or(ticket.outcome)
+                    .ok_or(ChangeError::OutcomeRequired)?,
+            ),
             // Reopening means the earlier outcome no longer holds.
             _ => None,
         };
@@ -60,12 +77,17 @@ pub fn apply_change(ticket: &Ticket, change: &TicketChange, now: Millis) -> Resu
         }
     } else if let Some(outcome) = change.outcome.filter(|o| Some(*o) != ticket.outcome) {
         next.outcome = Some(outcome);
-        events.push(EventKind::OutcomeSet { outcome: Some(outcome) });
+        events.push(EventKind::OutcomeSet {
+            outcome: Some(outcome),
+        });
     }
 
     if let Some(p) = change.priority.filter(|p| *p != ticket.priority) {
         next.priority = p;
-        events.push(EventKind::PriorityChanged { from: ticket.priority, to: p });
+        events.push(EventKind::PriorityChanged {
+            from: ticket.priority,
+            to: p,
+        });
     }
 
     if let Some(need) = &change.need {
@@ -78,13 +100,25 @@ pub fn apply_change(ticket: &Ticket, change: &TicketChange, now: Millis) -> Resu
 
     if let Some(to) = change.assignee.filter(|a| *a != ticket.assignee_id) {
         next.assignee_id = to;
-        events.push(EventKind::AssigneeChanged { from: ticket.assignee_id, to });
+        events.push(EventKind::AssigneeChanged {
+            from: ticket.assignee_id,
+            to,
+        });
     }
 
     if let Some(tags) = &change.tags {
         let wanted: Vec<String> = tags.iter().map(|t| t.as_str().to_owned()).collect();
-        let added: Vec<String> = wanted.iter().filter(|t| !ticket.tags.contains(t)).cloned().collect();
-        let removed: Vec<String> = ticket.tags.iter().filter(|t| !wanted.contains(t)).cloned().collect();
+        let added: Vec<String> = wanted
+            .iter()
+            .filter(|t| !ticket.tags.contains(t))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = ticket
+            .tags
+            .iter()
+            .filter(|t| !wanted.contains(t))
+            .cloned()
+            .collect();
         if !added.is_empty() || !removed.is_empty() {
             next.tags = wanted;
             events.push(EventKind::TagsChanged { added, removed });
@@ -103,7 +137,11 @@ pub fn apply_change(ticket: &Ticket, change: &TicketChange, now: Millis) -> Resu
 
 /// What a new message does to its ticket: the status it implies (or the explicit one the
 /// agent chose), as a change to apply. Closed tickets take no messages.
-pub fn message_change(ticket: &Ticket, kind: MessageKind, explicit: Option<Status>) -> Result<TicketChange, ChangeError> {
+pub fn message_change(
+    ticket: &Ticket,
+    kind: MessageKind,
+    explicit: Option<Status>,
+) -> Result<TicketChange, ChangeError> {
     if ticket.status == Status::Closed {
         return Err(TransitionError::Closed.into());
     }
@@ -112,7 +150,10 @@ pub fn message_change(ticket: &Ticket, kind: MessageKind, explicit: Option<Statu
         MessageKind::Reply => ticket.status.on_agent_reply(),
         MessageKind::Note => None,
     };
-    Ok(TicketChange { status: explicit.or(implied), ..TicketChange::default() })
+    Ok(TicketChange {
+        status: explicit.or(implied),
+        ..TicketChange::default()
+    })
 }
 
 #[cfg(test)]
@@ -143,28 +184,70 @@ mod tests {
     #[test]
     fn resolving_sets_outcome_and_reopening_clears_it() {
         let t = ticket(Status::Open);
-        let (t, ev) = apply_change(&t, &TicketChange { status: Some(Status::Resolved), ..Default::default() }, Millis(5)).unwrap();
+        let (t, ev) = apply_change(
+            &t,
+            &TicketChange {
+                status: Some(Status::Resolved),
+                ..Default::default()
+            },
+            Millis(5),
+        )
+        .unwrap();
         assert_eq!(t.outcome, Some(Outcome::Resolved));
         assert_eq!(ev.len(), 2);
-        let (t, _) = apply_change(&t, &TicketChange { status: Some(Status::Open), ..Default::default() }, Millis(6)).unwrap();
+        let (t, _) = apply_change(
+            &t,
+            &TicketChange {
+                status: Some(Status::Open),
+                ..Default::default()
+            },
+            Millis(6),
+        )
+        .unwrap();
         assert_eq!(t.outcome, None);
     }
 
     #[test]
     fn closing_an_open_ticket_needs_an_outcome() {
         let t = ticket(Status::Open);
-        let close = TicketChange { status: Some(Status::Closed), ..Default::default() };
-        assert_eq!(apply_change(&t, &close, Millis(1)).unwrap_err(), ChangeError::OutcomeRequired);
-        let close = TicketChange { outcome: Some(Outcome::Withdrawn), ..close };
-        assert_eq!(apply_change(&t, &close, Millis(1)).unwrap().0.outcome, Some(Outcome::Withdrawn));
+        let close = TicketChange {
+            status: Some(Status::Closed),
+            ..Default::default()
+        };
+        assert_eq!(
+            apply_change(&t, &close, Millis(1)).unwrap_err(),
+            ChangeError::OutcomeRequired
+        );
+        let close = TicketChange {
+            outcome: Some(Outcome::Withdrawn),
+            ..close
+        };
+        assert_eq!(
+            apply_change(&t, &close, Millis(1)).unwrap().0.outcome,
+            Some(Outcome::Withdrawn)
+        );
     }
 
     #[test]
     fn tags_diff() {
         let t = ticket(Status::Open);
         let tags = Tag::parse_all(&["refund"]).unwrap();
-        let (_, ev) = apply_change(&t, &TicketChange { tags: Some(tags), ..Default::default() }, Millis(1)).unwrap();
-        assert_eq!(ev, vec![EventKind::TagsChanged { added: vec!["refund".into()], removed: vec!["billing".into()] }]);
+        let (_, ev) = apply_change(
+            &t,
+            &TicketChange {
+                tags: Some(tags),
+                ..Default::default()
+            },
+            Millis(1),
+        )
+        .unwrap();
+        assert_eq!(
+            ev,
+            vec![EventKind::TagsChanged {
+                added: vec!["refund".into()],
+                removed: vec!["billing".into()]
+            }]
+        );
     }
 
     #[test]

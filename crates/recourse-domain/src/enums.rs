@@ -124,12 +124,6 @@ impl Role {
     }
 }
 
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Normal
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,7 +142,10 @@ mod tests {
     fn unknown_word_names_the_choices() {
         let err = Priority::parse("asap").unwrap_err();
         assert_eq!(err.value, "asap");
-        assert!(err.to_string().contains("low, normal, high, urgent"), "{err}");
+        assert!(
+            err.to_string().contains("low, normal, high, urgent"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The append-only event log. Every change to a ticket is one event; the ticket's
 //! history, the audit trail, reports and webhooks are all read from it.
 
-use crate::{AgentId, CustomerId, InterventionId, InterventionKind, InterventionResult, MessageId, MessageKind, Outcome, Priority, Status};
+use crate::{
+    AgentId, CustomerId, InterventionId, InterventionKind, InterventionResult, MessageId,
+    MessageKind, Outcome, Priority, Status,
+};
 
 /// Who caused an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,15 +47,42 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    TicketCreated { subject: String, priority: Priority, rung: String },
-    MessageAdded { message_id: MessageId, kind: MessageKind },
-    StatusChanged { from: Status, to: Status },
-    PriorityChanged { from: Priority, to: Priority },
-    NeedChanged { need: Option<String> },
-    AssigneeChanged { from: Option<AgentId>, to: Option<AgentId> },
-    TagsChanged { added: Vec<String>, removed: Vec<String> },
-    InterventionRecorded { intervention_id: InterventionId, kind: InterventionKind, result: InterventionResult },
-    OutcomeSet { outcome: Option<Outcome> },
+    TicketCreated {
+        subject: String,
+        priority: Priority,
+        rung: String,
+    },
+    MessageAdded {
+        message_id: MessageId,
+        kind: MessageKind,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    PriorityChanged {
+        from: Priority,
+        to: Priority,
+    },
+    NeedChanged {
+        need: Option<String>,
+    },
+    AssigneeChanged {
+        from: Option<AgentId>,
+        to: Option<AgentId>,
+    },
+    TagsChanged {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    InterventionRecorded {
+        intervention_id: InterventionId,
+        kind: InterventionKind,
+        result: InterventionResult,
+    },
+    OutcomeSet {
+        outcome: Option<Outcome>,
+    },
 }
 
 impl EventKind {
@@ -78,7 +108,10 @@ mod tests {
 
     #[test]
     fn events_round_trip_through_json() {
-        let e = EventKind::StatusChanged { from: Status::New, to: Status::Open };
+        let e = EventKind::StatusChanged {
+            from: Status::New,
+            to: Status::Open,
+        };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], e.name());
         assert_eq!(json["to"], "open");

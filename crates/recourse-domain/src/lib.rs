@@ -9,20 +9,24 @@ mod model;
 mod status;
 mod text;
 
-pub use change::{apply_change, message_change, ChangeError, TicketChange};
+pub use change::{ChangeError, TicketChange, apply_change, message_change};
 pub use enums::{
     Channel, Experience, InterventionKind, InterventionResult, MessageKind, Outcome, Priority,
     Role, UnknownVariant,
 };
 pub use event::{Actor, EventKind};
-pub use ids::{AgentId, CustomerId, EventId, InterventionId, MessageId, OrganizationId, TeamId, TicketId};
+pub use ids::{
+    AgentId, CustomerId, EventId, InterventionId, MessageId, OrganizationId, TeamId, TicketId,
+};
 pub use model::{Agent, Customer, Event, Intervention, Message, Organization, Team, Ticket};
 pub use status::{Status, TransitionError};
 pub use text::{Body, EmailAddress, Need, PersonName, RungName, Subject, Tag, ValidationError};
 
 /// Milliseconds since the Unix epoch, UTC. Stored as-is in both databases so that
 /// ordering and arithmetic are the same on SQLite and PostgreSQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Millis(pub i64);
 

@@ -1,8 +1,9 @@
 //! The records the desk keeps, as read back from the store.
 
 use crate::{
-    Actor, AgentId, Channel, CustomerId, EmailAddress, EventId, EventKind, Experience, InterventionId, InterventionKind,
-    InterventionResult, MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, Status, TeamId, TicketId,
+    Actor, AgentId, Channel, CustomerId, EmailAddress, EventId, EventKind, Experience,
+    InterventionId, InterventionKind, InterventionResult, MessageId, MessageKind, Millis,
+    OrganizationId, Outcome, Priority, Role, Status, TeamId, TicketId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

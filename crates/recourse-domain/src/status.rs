@@ -11,7 +11,7 @@
 //! outcome other than a fix (withdrawn, referred, …). A closed ticket stays closed: a
 //! customer who writes again gets a follow-up ticket, so history is never rewritten.
 
-use crate::enums::{word_enum, UnknownVariant};
+use crate::enums::{UnknownVariant, word_enum};
 use std::fmt;
 
 word_enum!(
@@ -28,7 +28,9 @@ word_enum!(
 pub enum TransitionError {
     #[error("The ticket is already {0}.")]
     Unchanged(Status),
-    #[error("The ticket is closed; a closed ticket cannot change status. Open a follow-up ticket instead.")]
+    #[error(
+        "The ticket is closed; a closed ticket cannot change status. Open a follow-up ticket instead."
+    )]
     Closed,
     #[error("A ticket cannot go from {from} to {to}.")]
     NotAllowed { from: Status, to: Status },
@@ -116,7 +118,10 @@ mod tests {
     #[test]
     fn reopen_only_from_resolved() {
         assert_eq!(Status::Resolved.transition(Status::Open), Ok(Status::Open));
-        assert!(matches!(Status::Open.transition(Status::New), Err(TransitionError::NotAllowed { .. })));
+        assert!(matches!(
+            Status::Open.transition(Status::New),
+            Err(TransitionError::NotAllowed { .. })
+        ));
     }
 
     proptest! {

@@ -13,7 +13,11 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        ValidationError { field, code, message: message.into() }
+        ValidationError {
+            field,
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -48,7 +52,8 @@ macro_rules! text_type {
 }
 
 fn has_control_chars(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
 text_type!(
@@ -62,9 +67,19 @@ impl EmailAddress {
 
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let s = s.trim();
-        let bad = || ValidationError::new("email", "invalid_email", format!("`{s}` is not an email address we can write to."));
+        let bad = || {
+            ValidationError::new(
+                "email",
+                "invalid_email",
+                format!("`{s}` is not an email address we can write to."),
+            )
+        };
         if s.is_empty() {
-            return Err(ValidationError::new("email", "invalid_email", "An email address is required."));
+            return Err(ValidationError::new(
+                "email",
+                "invalid_email",
+                "An email address is required.",
+            ));
         }
         if s.len() > Self::MAX_LEN || has_control_chars(s) || s.chars().any(char::is_whitespace) {
             return Err(bad());
@@ -74,7 +89,9 @@ impl EmailAddress {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(bad());
         }
@@ -94,7 +111,11 @@ impl Subject {
         // Mail clients fold long subjects; a subject is still one line to us.
         let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
         if one_line.is_empty() {
-            return Err(ValidationError::new("subject", "empty_subject", "The subject cannot be empty."));
+            return Err(ValidationError::new(
+                "subject",
+                "empty_subject",
+                "The subject cannot be empty.",
+            ));
         }
         if one_line.chars().count() > Self::MAX_CHARS {
             return Err(ValidationError::new(
@@ -104,7 +125,11 @@ impl Subject {
             ));
         }
         if has_control_chars(&one_line) {
-            return Err(ValidationError::new("subject", "invalid_characters", "The subject contains control characters."));
+            return Err(ValidationError::new(
+                "subject",
+                "invalid_characters",
+                "The subject contains control characters.",
+            ));
         }
         Ok(Subject(one_line))
     }
@@ -122,7 +147,11 @@ impl Body {
 
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         if s.trim().is_empty() {
-            return Err(ValidationError::new("body", "empty_body", "The message cannot be empty."));
+            return Err(ValidationError::new(
+                "body",
+                "empty_body",
+                "The message cannot be empty.",
+            ));
         }
         if s.len() > Self::MAX_BYTES {
             return Err(ValidationError::new(
@@ -132,7 +161,11 @@ impl Body {
             ));
         }
         if s.contains('\0') {
-            return Err(ValidationError::new("body", "invalid_characters", "The message contains a NUL character."));
+            return Err(ValidationError::new(
+                "body",
+                "invalid_characters",
+                "The message contains a NUL character.",
+            ));
         }
         Ok(Body(s.to_owned()))
     }
@@ -153,10 +186,18 @@ impl Need {
             return Ok(None);
         }
         if t.chars().count() > Self::MAX_CHARS {
-            return Err(ValidationError::new("need", "need_too_long", format!("The need is longer than {} characters.", Self::MAX_CHARS)));
+            return Err(ValidationError::new(
+                "need",
+                "need_too_long",
+                format!("The need is longer than {} characters.", Self::MAX_CHARS),
+            ));
         }
         if t.contains('\0') {
-            return Err(ValidationError::new("need", "invalid_characters", "The need contains a NUL character."));
+            return Err(ValidationError::new(
+                "need",
+                "invalid_characters",
+                "The need contains a NUL character.",
+            ));
         }
         Ok(Some(Need(t.to_owned())))
     }
@@ -174,12 +215,16 @@ impl Tag {
         let t = s.trim().to_lowercase();
         let ok = !t.is_empty()
             && t.chars().count() <= Self::MAX_CHARS
-            && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            && t.chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
         if !ok {
             return Err(ValidationError::new(
                 "tags",
                 "invalid_tag",
-                format!("`{s}` is not a tag: use 1 to {} letters, digits, `-` or `_`.", Self::MAX_CHARS),
+                format!(
+                    "`{s}` is not a tag: use 1 to {} letters, digits, `-` or `_`.",
+                    Self::MAX_CHARS
+                ),
             ));
         }
         Ok(Tag(t))
@@ -188,7 +233,11 @@ impl Tag {
     /// Parses a list, dropping duplicates and keeping first-seen order.
     pub fn parse_all<S: AsRef<str>>(items: &[S]) -> Result<Vec<Tag>, ValidationError> {
         if items.len() > 50 {
-            return Err(ValidationError::new("tags", "too_many_tags", "A ticket can carry at most 50 tags."));
+            return Err(ValidationError::new(
+                "tags",
+                "too_many_tags",
+                "A ticket can carry at most 50 tags.",
+            ));
         }
         let mut out: Vec<Tag> = Vec::with_capacity(items.len());
         for s in items {
@@ -212,10 +261,21 @@ impl PersonName {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         if t.is_empty() {
-            return Err(ValidationError::new("name", "empty_name", "The name cannot be empty."));
+            return Err(ValidationError::new(
+                "name",
+                "empty_name",
+                "The name cannot be empty.",
+            ));
         }
         if t.chars().count() > Self::MAX_CHARS || has_control_chars(t) || t.contains('\n') {
-            return Err(ValidationError::new("name", "invalid_name", format!("A name is one line of at most {} characters.", Self::MAX_CHARS)));
+            return Err(ValidationError::new(
+                "name",
+                "invalid_name",
+                format!(
+                    "A name is one line of at most {} characters.",
+                    Self::MAX_CHARS
+                ),
+            ));
         }
         Ok(PersonName(t.to_owned()))
     }
@@ -228,9 +288,16 @@ text_type!(
 
 impl RungName {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        let ok = !s.is_empty() && s.len() <= 40 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         if !ok {
-            return Err(ValidationError::new("rung", "invalid_rung", format!("`{s}` is not a rung name.")));
+            return Err(ValidationError::new(
+                "rung",
+                "invalid_rung",
+                format!("`{s}` is not a rung name."),
+            ));
         }
         Ok(RungName(s.to_owned()))
     }
@@ -247,17 +314,40 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(EmailAddress::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@exa_mple.com", "ada@.com", "ada@example..com"] {
-            assert_eq!(EmailAddress::parse(bad).unwrap_err().code, "invalid_email", "{bad:?}");
+        assert_eq!(
+            EmailAddress::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@exa_mple.com",
+            "ada@.com",
+            "ada@example..com",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad).unwrap_err().code,
+                "invalid_email",
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn subjects_are_one_line() {
-        assert_eq!(Subject::parse("  Broken\r\n  kettle ").unwrap().as_str(), "Broken kettle");
+        assert_eq!(
+            Subject::parse("  Broken\r\n  kettle ").unwrap().as_str(),
+            "Broken kettle"
+        );
         assert_eq!(Subject::parse(" \n ").unwrap_err().code, "empty_subject");
-        assert_eq!(Subject::parse(&"x".repeat(251)).unwrap_err().code, "subject_too_long");
+        assert_eq!(
+            Subject::parse(&"x".repeat(251)).unwrap_err().code,
+            "subject_too_long"
+        );
     }
 
     #[test]
@@ -265,19 +355,30 @@ mod tests {
         let text = "  <b>hi</b> ' OR 1=1 --\n";
         assert_eq!(Body::parse(text).unwrap().as_str(), text);
         assert_eq!(Body::parse("   ").unwrap_err().code, "empty_body");
-        assert_eq!(Body::parse(&"x".repeat(Body::MAX_BYTES + 1)).unwrap_err().code, "body_too_long");
+        assert_eq!(
+            Body::parse(&"x".repeat(Body::MAX_BYTES + 1))
+                .unwrap_err()
+                .code,
+            "body_too_long"
+        );
     }
 
     #[test]
     fn need_blank_is_none() {
         assert_eq!(Need::parse("  ").unwrap(), None);
-        assert_eq!(Need::parse(" a refund ").unwrap().unwrap().as_str(), "a refund");
+        assert_eq!(
+            Need::parse(" a refund ").unwrap().unwrap().as_str(),
+            "a refund"
+        );
     }
 
     #[test]
     fn tags_normalise_and_dedupe() {
         let tags = Tag::parse_all(&["Billing", "billing", "late-delivery"]).unwrap();
-        assert_eq!(tags.iter().map(Tag::as_str).collect::<Vec<_>>(), ["billing", "late-delivery"]);
+        assert_eq!(
+            tags.iter().map(Tag::as_str).collect::<Vec<_>>(),
+            ["billing", "late-delivery"]
+        );
         assert_eq!(Tag::parse("two words").unwrap_err().code, "invalid_tag");
     }
 

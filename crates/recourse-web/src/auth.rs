@@ -6,18 +6,18 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use rand::RngCore;
 use recourse_domain::{Agent, Customer, Role};
 use recourse_store::Principal;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "recourse_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -27,15 +27,28 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|_| internal("salt"))?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| internal("password hashing"))
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| internal("password hashing"))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 fn internal(what: &str) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{what} failed"))
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        format!("{what} failed"),
+    )
 }
 
 /// A random secret, URL-safe, with a prefix that says what it is (so a leaked one is
@@ -48,7 +61,10 @@ pub fn new_secret(prefix: &str) -> String {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -86,7 +102,8 @@ impl Caller {
 
     /// Any agent of the desk; customers get 403.
     pub fn require_agent(&self) -> Result<&Agent, ApiError> {
-        self.agent().ok_or_else(|| ApiError::forbidden("Only agents may do this."))
+        self.agent()
+            .ok_or_else(|| ApiError::forbidden("Only agents may do this."))
     }
 
     pub fn require_role(&self, role: Role) -> Result<&Agent, ApiError> {
@@ -102,7 +119,10 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
@@ -111,11 +131,23 @@ impl FromRequestParts<AppState> for Caller {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_authorization", "Use `Authorization: Bearer <token>`."))?;
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_authorization",
+                        "Use `Authorization: Bearer <token>`.",
+                    )
+                })?;
             let found = state.store.api_token_by_hash(&sha256_hex(token)).await?;
             let token = match found {
                 Some(t) if t.revoked_at.is_none() => t,
-                _ => return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "That API token is not valid (unknown or revoked).")),
+                _ => {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        "That API token is not valid (unknown or revoked).",
+                    ));
+                }
             };
             if writes && token.scope == "read" {
                 return Err(ApiError::forbidden("This token may only read."));
@@ -123,17 +155,33 @@ impl FromRequestParts<AppState> for Caller {
             return load(state, token.principal, Via::Token { scope: token.scope }).await;
         }
 
-        let Some(cookie) = session_cookie(parts) else { return Err(ApiError::unauthenticated()) };
+        let Some(cookie) = session_cookie(parts) else {
+            return Err(ApiError::unauthenticated());
+        };
         let session = state
             .store
             .session_by_hash(&sha256_hex(&cookie), crate::now())
             .await?
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "session_expired", "Your session has ended; please sign in again."))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "session_expired",
+                    "Your session has ended; please sign in again.",
+                )
+            })?;
         if writes {
             // Cookies ride along on cross-site requests; the CSRF token does not.
-            let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(|v| v.as_bytes())
+                .unwrap_or_default();
             if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", "This request is missing its CSRF token; reload the page and try again."));
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "This request is missing its CSRF token; reload the page and try again.",
+                ));
             }
         }
         load(state, session.principal, Via::Session).await
@@ -143,14 +191,26 @@ impl FromRequestParts<AppState> for Caller {
 async fn load(state: &AppState, principal: Principal, via: Via) -> Result<Caller, ApiError> {
     match principal {
         Principal::Agent(id) => {
-            let agent = state.store.get_agent(id).await.map_err(|_| ApiError::unauthenticated())?;
+            let agent = state
+                .store
+                .get_agent(id)
+                .await
+                .map_err(|_| ApiError::unauthenticated())?;
             if !agent.active {
-                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "account_disabled", "This account has been switched off."));
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "account_disabled",
+                    "This account has been switched off.",
+                ));
             }
             Ok(Caller::Agent { agent, via })
         }
         Principal::Customer(id) => {
-            let customer = state.store.get_customer(id).await.map_err(|_| ApiError::unauthenticated())?;
+            let customer = state
+                .store
+                .get_customer(id)
+                .await
+                .map_err(|_| ApiError::unauthenticated())?;
             Ok(Caller::Customer { customer, via })
         }
     }
@@ -178,11 +238,18 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(max_failures: u32, window: Duration) -> Self {
-        LoginLimiter { failures: Mutex::new(HashMap::new()), max_failures, window }
+        LoginLimiter {
+            failures: Mutex::new(HashMap::new()),
+            max_failures,
+            window,
+        }
     }
 
     fn keys(ip: Option<IpAddr>, email: &str) -> [String; 2] {
-        [format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default()), format!("email:{}", email.to_lowercase())]
+        [
+            format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
+            format!("email:{}", email.to_lowercase()),
+        ]
     }
 
     /// `Err(seconds to wait)` when either key is over its limit.
@@ -194,7 +261,11 @@ impl LoginLimiter {
             if let Some((count, since)) = map.get(&key)
                 && *count >= self.max_failures
             {
-                return Err(self.window.saturating_sub(now.duration_since(*since)).as_secs().max(1));
+                return Err(self
+                    .window
+                    .saturating_sub(now.duration_since(*since))
+                    .as_secs()
+                    .max(1));
             }
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! same shape: `{"error": {"code": "snake_case", "message": "A sentence."}}`.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use recourse_domain::{ChangeError, ValidationError};
 use recourse_store::StoreError;
@@ -33,7 +33,12 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after_secs: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -45,7 +50,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No {what} with that id exists, or it is not yours to see."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No {what} with that id exists, or it is not yours to see."),
+        )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -53,7 +62,11 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in, or send an API token as `Authorization: Bearer …`.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in, or send an API token as `Authorization: Bearer …`.",
+        )
     }
 }
 
@@ -62,10 +75,16 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
         let mut resp = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }
@@ -86,14 +105,23 @@ impl From<ChangeError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound("assignee") => ApiError::unprocessable("unknown_assignee", "There is no agent with that id to assign."),
+            StoreError::NotFound("assignee") => ApiError::unprocessable(
+                "unknown_assignee",
+                "There is no agent with that id to assign.",
+            ),
             StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", format!("{msg}.")),
+            StoreError::Conflict(msg) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", format!("{msg}."))
+            }
             StoreError::Rule(rule) => rule.into(),
             // Details of database failures stay in the log, not in the response.
             other => {
                 tracing::error!(error = %other, "store failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side; nothing was changed.")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong on our side; nothing was changed.",
+                )
             }
         }
     }
@@ -102,7 +130,10 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match &r {
-            JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("malformed_json", format!("The request body is not valid JSON: {}", inner(&r))),
+            JsonRejection::JsonSyntaxError(_) => ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not valid JSON: {}", inner(&r)),
+            ),
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -125,7 +156,11 @@ impl From<JsonRejection> for ApiError {
                 ApiError::unprocessable(code, format!("The request body does not fit: {detail}"))
             }
             JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "The request body is larger than this server accepts.")
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "The request body is larger than this server accepts.",
+                )
             }
             _ => ApiError::new(r.status(), "invalid_body", r.body_text()),
         }
@@ -134,7 +169,10 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::bad_request("invalid_query", format!("The query string does not fit: {}", r.body_text()))
+        ApiError::bad_request(
+            "invalid_query",
+            format!("The query string does not fit: {}", r.body_text()),
+        )
     }
 }
 

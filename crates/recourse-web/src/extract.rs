@@ -25,7 +25,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(v) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Query(v) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(ApiQuery(v))
     }
 }
@@ -34,7 +35,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::bad_request("invalid_id", format!("`{raw}` is not a {what} id; ids are positive integers."))),
+        _ => Err(ApiError::bad_request(
+            "invalid_id",
+            format!("`{raw}` is not a {what} id; ids are positive integers."),
+        )),
     }
 }
 
@@ -55,6 +59,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())))
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }

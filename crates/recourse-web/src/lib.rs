@@ -54,8 +54,16 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> Self {
-        let login_limiter = Arc::new(auth::LoginLimiter::new(config.login_max_failures, config.login_window));
-        AppState { store, config: Arc::new(config), login_limiter, metrics: Arc::new(Metrics::default()) }
+        let login_limiter = Arc::new(auth::LoginLimiter::new(
+            config.login_max_failures,
+            config.login_window,
+        ));
+        AppState {
+            store,
+            config: Arc::new(config),
+            login_limiter,
+            metrics: Arc::new(Metrics::default()),
+        }
     }
 }
 
@@ -71,14 +79,21 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 pub(crate) fn now() -> recourse_domain::Millis {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     recourse_domain::Millis(ms)
 }
 
 pub(crate) fn rfc3339(m: recourse_domain::Millis) -> String {
-    jiff::Timestamp::from_millisecond(m.0).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_millisecond(m.0)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use recourse_domain::{EmailAddress, Experience, Millis, PersonName, Role};
 use recourse_store::{NewAgent, NewApiToken, Principal, Store};
-use recourse_web::{auth, AppState, WebConfig};
+use recourse_web::{AppState, WebConfig, auth};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 struct TestApp {
     base: String,
@@ -28,8 +28,16 @@ impl Drop for TempDir {
 fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{}_{}_{}", std::process::id(), t % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        t % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -42,21 +50,35 @@ async fn open_store(db: Db) -> Option<(Arc<dyn Store>, Option<TempDir>)> {
     match db {
         Db::Sqlite => {
             let dir = std::env::temp_dir().join(format!("recourse-web-test-{}", unique()));
-            let store = recourse_store::open(&format!("sqlite://{}", dir.join("recourse.db").display())).await.unwrap();
+            let store =
+                recourse_store::open(&format!("sqlite://{}", dir.join("recourse.db").display()))
+                    .await
+                    .unwrap();
             Some((store, Some(TempDir(dir))))
         }
         Db::Postgres => {
             let Ok(url) = std::env::var("RECOURSE_TEST_PG_URL") else {
-                assert!(std::env::var_os("CI").is_none(), "CI must set RECOURSE_TEST_PG_URL");
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI must set RECOURSE_TEST_PG_URL"
+                );
                 eprintln!("RECOURSE_TEST_PG_URL not set: skipping the PostgreSQL run");
                 return None;
             };
             use sqlx::Connection;
             let name = format!("recourse_web_{}", unique());
             let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
             let (prefix, _) = url.rsplit_once('/').unwrap();
-            Some((recourse_store::open(&format!("{prefix}/{name}")).await.unwrap(), None))
+            Some((
+                recourse_store::open(&format!("{prefix}/{name}"))
+                    .await
+                    .unwrap(),
+                None,
+            ))
         }
     }
 }
@@ -73,7 +95,12 @@ impl TestApp {
         let state = AppState::new(store.clone(), config);
         tokio::spawn(recourse_web::serve(listener, state, std::future::pending()));
         let http = reqwest::Client::builder().build().unwrap();
-        Some(TestApp { base, store, http, _dir: dir })
+        Some(TestApp {
+            base,
+            store,
+            http,
+            _dir: dir,
+        })
     }
 
     /// An agent straight in the store, with a full-scope token.
@@ -100,19 +127,37 @@ impl TestApp {
     async fn token(&self, principal: Principal, scope: &str) -> String {
         let secret = auth::new_secret("rct");
         self.store
-            .create_api_token(NewApiToken { principal, name: "test".into(), token_hash: auth::sha256_hex(&secret), scope: scope.into(), now: Millis(1) })
+            .create_api_token(NewApiToken {
+                principal,
+                name: "test".into(),
+                token_hash: auth::sha256_hex(&secret),
+                scope: scope.into(),
+                now: Millis(1),
+            })
             .await
             .unwrap();
         secret
     }
 
     async fn customer_token(&self, email: &str) -> (i64, String) {
-        let c = self.store.upsert_customer(&EmailAddress::parse(email).unwrap(), None, Millis(1)).await.unwrap();
+        let c = self
+            .store
+            .upsert_customer(&EmailAddress::parse(email).unwrap(), None, Millis(1))
+            .await
+            .unwrap();
         (c.id.0, self.token(Principal::Customer(c.id), "full").await)
     }
 
-    async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
         if !token.is_empty() {
             req = req.bearer_auth(token);
         }
@@ -122,10 +167,20 @@ impl TestApp {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
-    async fn raw(&self, method: &str, path: &str, token: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
         let resp = self
             .http
             .request(method.parse().unwrap(), format!("{}{path}", self.base))
@@ -137,7 +192,10 @@ impl TestApp {
             .unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 }
 
@@ -152,11 +210,20 @@ macro_rules! on_both {
     };
 }
 
-on_both!(ticket_story, customers_see_only_their_own, bad_inputs_get_specific_4xx, sessions_and_csrf, roles_and_scopes, health_and_metrics);
+on_both!(
+    ticket_story,
+    customers_see_only_their_own,
+    bad_inputs_get_specific_4xx,
+    sessions_and_csrf,
+    roles_and_scopes,
+    health_and_metrics
+);
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
 async fn ticket_story(app: TestApp) {
-    let (agent_id, token) = app.agent("eli@example.com", Role::Agent, Experience::Experienced).await;
+    let (agent_id, token) = app
+        .agent("eli@example.com", Role::Agent, Experience::Experienced)
+        .await;
     let (status, t) = app
         .call(
             "POST",
@@ -185,7 +252,14 @@ async fn ticket_story(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{m}");
     assert_eq!(m["ticket"]["status"], "open", "a reply opens a new ticket");
-    let (status, _) = app.call("POST", &format!("/api/v1/tickets/{id}/messages"), &token, Some(json!({"kind": "note", "body": "Batch 42 lids are fragile."}))).await;
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/messages"),
+            &token,
+            Some(json!({"kind": "note", "body": "Batch 42 lids are fragile."})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
 
     let (status, i) = app
@@ -195,41 +269,124 @@ async fn ticket_story(app: TestApp) {
     assert_eq!(i["kind"], "replacement");
     assert_eq!(i["agent_id"], agent_id);
 
-    let (status, p) = app.call("PATCH", &format!("/api/v1/tickets/{id}"), &token, Some(json!({"assignee_id": agent_id, "status": "pending_customer"}))).await;
+    let (status, p) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            &token,
+            Some(json!({"assignee_id": agent_id, "status": "pending_customer"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["assignee_id"], agent_id);
 
-    let (status, s) = app.call("GET", "/api/v1/search?q=cracked%20lid", &token, None).await;
+    let (status, s) = app
+        .call("GET", "/api/v1/search?q=cracked%20lid", &token, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(s["hits"][0]["ticket"]["id"], id, "{s}");
-    let (_, s) = app.call("GET", "/api/v1/search?q=courier", &token, None).await;
-    assert!(s["hits"].as_array().unwrap().is_empty(), "interventions are not message text: {s}");
-    let (_, s) = app.call("GET", "/api/v1/tickets?q=leaks", &token, None).await;
-    assert_eq!(s["tickets"][0]["id"], id, "list with q searches bodies too: {s}");
+    let (_, s) = app
+        .call("GET", "/api/v1/search?q=courier", &token, None)
+        .await;
+    assert!(
+        s["hits"].as_array().unwrap().is_empty(),
+        "interventions are not message text: {s}"
+    );
+    let (_, s) = app
+        .call("GET", "/api/v1/tickets?q=leaks", &token, None)
+        .await;
+    assert_eq!(
+        s["tickets"][0]["id"], id,
+        "list with q searches bodies too: {s}"
+    );
 
-    let (status, d) = app.call("GET", &format!("/api/v1/tickets/{id}"), &token, None).await;
+    let (status, d) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &token, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(d["need"], "A kettle that does not leak");
     assert_eq!(d["messages"].as_array().unwrap().len(), 3);
     assert_eq!(d["messages"][0]["kind"], "inbound");
-    assert_eq!(d["interventions"][0]["description"], "Sent a new kettle by tracked courier");
-    let kinds: Vec<&str> = d["history"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        d["interventions"][0]["description"],
+        "Sent a new kettle by tracked courier"
+    );
+    let kinds: Vec<&str> = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(
         kinds,
-        ["ticket_created", "message_added", "message_added", "status_changed", "message_added", "intervention_recorded", "status_changed", "assignee_changed"]
+        [
+            "ticket_created",
+            "message_added",
+            "message_added",
+            "status_changed",
+            "message_added",
+            "intervention_recorded",
+            "status_changed",
+            "assignee_changed"
+        ]
     );
-    let status_changes: Vec<&Value> = d["history"].as_array().unwrap().iter().filter(|e| e["type"] == "status_changed").collect();
-    assert_eq!(status_changes[1]["data"], json!({"from": "open", "to": "pending_customer"}));
+    let status_changes: Vec<&Value> = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "status_changed")
+        .collect();
+    assert_eq!(
+        status_changes[1]["data"],
+        json!({"from": "open", "to": "pending_customer"})
+    );
 
     // Closing needs an outcome unless resolved first; the rule answers 409 with its code.
-    let (status, e) = app.call("PATCH", &format!("/api/v1/tickets/{id}"), &token, Some(json!({"status": "closed"}))).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("outcome_required")));
-    let (status, _) = app.call("PATCH", &format!("/api/v1/tickets/{id}"), &token, Some(json!({"status": "resolved"}))).await;
+    let (status, e) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            &token,
+            Some(json!({"status": "closed"})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("outcome_required"))
+    );
+    let (status, _) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            &token,
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, c) = app.call("PATCH", &format!("/api/v1/tickets/{id}"), &token, Some(json!({"status": "closed"}))).await;
-    assert_eq!((status, c["outcome"].as_str()), (StatusCode::OK, Some("resolved")));
-    let (status, e) = app.call("POST", &format!("/api/v1/tickets/{id}/messages"), &token, Some(json!({"kind": "reply", "body": "one more thing"}))).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("ticket_closed")));
+    let (status, c) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            &token,
+            Some(json!({"status": "closed"})),
+        )
+        .await;
+    assert_eq!(
+        (status, c["outcome"].as_str()),
+        (StatusCode::OK, Some("resolved"))
+    );
+    let (status, e) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/messages"),
+            &token,
+            Some(json!({"kind": "reply", "body": "one more thing"})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ticket_closed"))
+    );
 
     // Cursor pagination walks every ticket once.
     for n in 0..4 {
@@ -238,81 +395,205 @@ async fn ticket_story(app: TestApp) {
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let (status, page) = app.call("GET", &format!("/api/v1/tickets?limit=2{cursor}"), &token, None).await;
+        let (status, page) = app
+            .call(
+                "GET",
+                &format!("/api/v1/tickets?limit=2{cursor}"),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        seen.extend(page["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()));
+        seen.extend(
+            page["tickets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
             None => break,
         }
     }
     assert_eq!(seen.len(), 5);
-    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats: {seen:?}");
-    let (_, closed) = app.call("GET", "/api/v1/tickets?status=closed", &token, None).await;
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats: {seen:?}"
+    );
+    let (_, closed) = app
+        .call("GET", "/api/v1/tickets?status=closed", &token, None)
+        .await;
     assert_eq!(closed["tickets"].as_array().unwrap().len(), 1);
-    let (_, tagged) = app.call("GET", "/api/v1/tickets?tag=product&assignee=me", &token, None).await;
+    let (_, tagged) = app
+        .call(
+            "GET",
+            "/api/v1/tickets?tag=product&assignee=me",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(tagged["tickets"][0]["id"], id);
-    let (_, unassigned) = app.call("GET", "/api/v1/tickets?assignee=none", &token, None).await;
+    let (_, unassigned) = app
+        .call("GET", "/api/v1/tickets?assignee=none", &token, None)
+        .await;
     assert_eq!(unassigned["tickets"].as_array().unwrap().len(), 4);
 }
 
 /// A customer's token reaches their own tickets and nothing else.
 async fn customers_see_only_their_own(app: TestApp) {
-    let (_, agent) = app.agent("sam@example.com", Role::Agent, Experience::Junior).await;
+    let (_, agent) = app
+        .agent("sam@example.com", Role::Agent, Experience::Junior)
+        .await;
     let (_, alice) = app.customer_token("alice@example.com").await;
     let (_, bob) = app.customer_token("bob@example.com").await;
 
-    let (status, a) = app.call("POST", "/api/v1/tickets", &alice, Some(json!({"subject": "Alice's broken heater", "body": "The heater rattles."}))).await;
+    let (status, a) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &alice,
+            Some(json!({"subject": "Alice's broken heater", "body": "The heater rattles."})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
     let alice_ticket = a["id"].as_i64().unwrap();
     let (status, b) = app.call("POST", "/api/v1/tickets", &bob, Some(json!({"subject": "Bob's heater invoice", "body": "Invoice for the heater is wrong."}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let bob_ticket = b["id"].as_i64().unwrap();
-    app.call("POST", &format!("/api/v1/tickets/{bob_ticket}/messages"), &agent, Some(json!({"kind": "note", "body": "Bob is a heater reseller"}))).await;
+    app.call(
+        "POST",
+        &format!("/api/v1/tickets/{bob_ticket}/messages"),
+        &agent,
+        Some(json!({"kind": "note", "body": "Bob is a heater reseller"})),
+    )
+    .await;
 
     // Someone else's ticket looks exactly like a missing one.
     for (method, path, body) in [
         ("GET", format!("/api/v1/tickets/{bob_ticket}"), None),
-        ("POST", format!("/api/v1/tickets/{bob_ticket}/messages"), Some(json!({"body": "let me in"}))),
+        (
+            "POST",
+            format!("/api/v1/tickets/{bob_ticket}/messages"),
+            Some(json!({"body": "let me in"})),
+        ),
     ] {
         let (status, e) = app.call(method, &path, &alice, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {e}");
         assert_eq!(e["error"]["code"], "not_found");
     }
-    let (missing_status, missing) = app.call("GET", "/api/v1/tickets/999999", &alice, None).await;
+    let (missing_status, missing) = app
+        .call("GET", "/api/v1/tickets/999999", &alice, None)
+        .await;
     assert_eq!(missing_status, StatusCode::NOT_FOUND);
-    let (_, other) = app.call("GET", &format!("/api/v1/tickets/{bob_ticket}"), &alice, None).await;
-    assert_eq!(missing, other, "no difference between someone else's ticket and no ticket");
+    let (_, other) = app
+        .call(
+            "GET",
+            &format!("/api/v1/tickets/{bob_ticket}"),
+            &alice,
+            None,
+        )
+        .await;
+    assert_eq!(
+        missing, other,
+        "no difference between someone else's ticket and no ticket"
+    );
 
     // Customers cannot edit, add notes, record interventions, or open tickets for others.
-    let (status, _) = app.call("PATCH", &format!("/api/v1/tickets/{alice_ticket}"), &alice, Some(json!({"priority": "urgent"}))).await;
+    let (status, _) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{alice_ticket}"),
+            &alice,
+            Some(json!({"priority": "urgent"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = app.call("POST", &format!("/api/v1/tickets/{alice_ticket}/messages"), &alice, Some(json!({"kind": "note", "body": "sneaky"}))).await;
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{alice_ticket}/messages"),
+            &alice,
+            Some(json!({"kind": "note", "body": "sneaky"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = app.call("POST", &format!("/api/v1/tickets/{alice_ticket}/interventions"), &alice, Some(json!({"kind": "refund", "description": "gimme"}))).await;
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{alice_ticket}/interventions"),
+            &alice,
+            Some(json!({"kind": "refund", "description": "gimme"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = app.call("POST", "/api/v1/tickets", &alice, Some(json!({"customer": {"email": "bob@example.com"}, "subject": "x", "body": "y"}))).await;
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &alice,
+            Some(json!({"customer": {"email": "bob@example.com"}, "subject": "x", "body": "y"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app.call("GET", "/api/v1/agents", &alice, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Lists and search are scoped to the caller; notes stay internal.
     let (_, list) = app.call("GET", "/api/v1/tickets", &alice, None).await;
-    let ids: Vec<i64> = list["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [alice_ticket]);
-    let (_, s) = app.call("GET", "/api/v1/search?q=heater", &alice, None).await;
-    let ids: Vec<i64> = s["hits"].as_array().unwrap().iter().map(|h| h["ticket"]["id"].as_i64().unwrap()).collect();
+    let (_, s) = app
+        .call("GET", "/api/v1/search?q=heater", &alice, None)
+        .await;
+    let ids: Vec<i64> = s["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["ticket"]["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [alice_ticket]);
-    let (_, s) = app.call("GET", "/api/v1/search?q=reseller", &bob, None).await;
-    assert!(s["hits"].as_array().unwrap().is_empty(), "a customer's search must not read internal notes");
-    let (_, s) = app.call("GET", "/api/v1/search?q=reseller", &agent, None).await;
+    let (_, s) = app
+        .call("GET", "/api/v1/search?q=reseller", &bob, None)
+        .await;
+    assert!(
+        s["hits"].as_array().unwrap().is_empty(),
+        "a customer's search must not read internal notes"
+    );
+    let (_, s) = app
+        .call("GET", "/api/v1/search?q=reseller", &agent, None)
+        .await;
     assert_eq!(s["hits"][0]["ticket"]["id"], bob_ticket);
-    let (_, d) = app.call("GET", &format!("/api/v1/tickets/{bob_ticket}"), &bob, None).await;
-    assert_eq!(d["messages"].as_array().unwrap().len(), 1, "the note is hidden from the customer: {d}");
+    let (_, d) = app
+        .call("GET", &format!("/api/v1/tickets/{bob_ticket}"), &bob, None)
+        .await;
+    assert_eq!(
+        d["messages"].as_array().unwrap().len(),
+        1,
+        "the note is hidden from the customer: {d}"
+    );
 
     // The customer's own reply reopens a ticket waiting on them.
-    app.call("PATCH", &format!("/api/v1/tickets/{alice_ticket}"), &agent, Some(json!({"status": "pending_customer"}))).await;
-    let (status, m) = app.call("POST", &format!("/api/v1/tickets/{alice_ticket}/messages"), &alice, Some(json!({"body": "Still rattling."}))).await;
+    app.call(
+        "PATCH",
+        &format!("/api/v1/tickets/{alice_ticket}"),
+        &agent,
+        Some(json!({"status": "pending_customer"})),
+    )
+    .await;
+    let (status, m) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{alice_ticket}/messages"),
+            &alice,
+            Some(json!({"body": "Still rattling."})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{m}");
     assert_eq!(m["message"]["kind"], "inbound");
     assert_eq!(m["ticket"]["status"], "open");
@@ -320,126 +601,435 @@ async fn customers_see_only_their_own(app: TestApp) {
 
 /// Each kind of bad input gets its own 4xx code, and nothing is a 500.
 async fn bad_inputs_get_specific_4xx(app: TestApp) {
-    let (_, token) = app.agent("jo@example.com", Role::Agent, Experience::Junior).await;
-    let (_, t) = app.call("POST", "/api/v1/tickets", &token, Some(json!({"customer": {"email": "c@example.com"}, "subject": "ok", "body": "ok"}))).await;
+    let (_, token) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (_, t) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &token,
+            Some(json!({"customer": {"email": "c@example.com"}, "subject": "ok", "body": "ok"})),
+        )
+        .await;
     let id = t["id"].as_i64().unwrap();
-    app.call("PATCH", &format!("/api/v1/tickets/{id}"), &token, Some(json!({"status": "open"}))).await;
+    app.call(
+        "PATCH",
+        &format!("/api/v1/tickets/{id}"),
+        &token,
+        Some(json!({"status": "open"})),
+    )
+    .await;
     let ok = |subject: Value| json!({"customer": {"email": "c@example.com"}, "subject": subject, "body": "hello"});
     let json_cases: Vec<(&str, String, Value, u16, &str)> = vec![
-        ("POST", "/api/v1/tickets".into(), ok(json!("")), 422, "empty_subject"),
-        ("POST", "/api/v1/tickets".into(), ok(json!("   \n ")), 422, "empty_subject"),
-        ("POST", "/api/v1/tickets".into(), ok(json!("x".repeat(300))), 422, "subject_too_long"),
-        ("POST", "/api/v1/tickets".into(), ok(json!(42)), 422, "wrong_type"),
-        ("POST", "/api/v1/tickets".into(), json!({"customer": {"email": "not-an-email"}, "subject": "s", "body": "b"}), 422, "invalid_email"),
-        ("POST", "/api/v1/tickets".into(), json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b", "priority": "asap"}), 422, "invalid_enum_value"),
-        ("POST", "/api/v1/tickets".into(), json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b", "colour": "red"}), 422, "unknown_field"),
-        ("POST", "/api/v1/tickets".into(), json!({"customer": {"email": "c@example.com"}, "body": "b"}), 422, "missing_field"),
-        ("POST", "/api/v1/tickets".into(), json!({"subject": "s", "body": "b"}), 422, "missing_customer"),
-        ("POST", "/api/v1/tickets".into(), json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "  "}), 422, "empty_body"),
-        ("POST", "/api/v1/tickets".into(), json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b", "tags": ["two words"]}), 422, "invalid_tag"),
-        ("POST", format!("/api/v1/tickets/{id}/messages"), json!({"kind": "shout", "body": "b"}), 422, "invalid_enum_value"),
-        ("POST", format!("/api/v1/tickets/{id}/messages"), json!({"body": "b"}), 422, "missing_field"),
-        ("POST", format!("/api/v1/tickets/{id}/interventions"), json!({"kind": "refund", "description": ""}), 422, "empty_description"),
-        ("PATCH", format!("/api/v1/tickets/{id}"), json!({"status": "new"}), 409, "invalid_status_transition"),
-        ("PATCH", format!("/api/v1/tickets/{id}"), json!({"assignee_id": 999999}), 422, "unknown_assignee"),
-        ("PATCH", format!("/api/v1/tickets/{id}"), json!({"outcome": "referred"}), 409, "outcome_needs_end"),
-        ("GET", "/api/v1/tickets/abc".into(), Value::Null, 400, "invalid_id"),
-        ("GET", "/api/v1/tickets/-1".into(), Value::Null, 400, "invalid_id"),
-        ("GET", "/api/v1/tickets/99999999".into(), Value::Null, 404, "not_found"),
-        ("GET", "/api/v1/tickets?status=lost".into(), Value::Null, 400, "invalid_status"),
-        ("GET", "/api/v1/tickets?limit=1000".into(), Value::Null, 400, "invalid_limit"),
-        ("GET", "/api/v1/tickets?cursor=garbage".into(), Value::Null, 400, "invalid_cursor"),
-        ("GET", "/api/v1/tickets?limit=ten".into(), Value::Null, 400, "invalid_query"),
-        ("GET", "/api/v1/search?q=".into(), Value::Null, 400, "empty_query"),
-        ("GET", "/api/v1/nowhere".into(), Value::Null, 404, "no_such_route"),
-        ("DELETE", "/api/v1/tickets".into(), Value::Null, 405, "method_not_allowed"),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            ok(json!("")),
+            422,
+            "empty_subject",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            ok(json!("   \n ")),
+            422,
+            "empty_subject",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            ok(json!("x".repeat(300))),
+            422,
+            "subject_too_long",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            ok(json!(42)),
+            422,
+            "wrong_type",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"customer": {"email": "not-an-email"}, "subject": "s", "body": "b"}),
+            422,
+            "invalid_email",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b", "priority": "asap"}),
+            422,
+            "invalid_enum_value",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b", "colour": "red"}),
+            422,
+            "unknown_field",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"customer": {"email": "c@example.com"}, "body": "b"}),
+            422,
+            "missing_field",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"subject": "s", "body": "b"}),
+            422,
+            "missing_customer",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "  "}),
+            422,
+            "empty_body",
+        ),
+        (
+            "POST",
+            "/api/v1/tickets".into(),
+            json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b", "tags": ["two words"]}),
+            422,
+            "invalid_tag",
+        ),
+        (
+            "POST",
+            format!("/api/v1/tickets/{id}/messages"),
+            json!({"kind": "shout", "body": "b"}),
+            422,
+            "invalid_enum_value",
+        ),
+        (
+            "POST",
+            format!("/api/v1/tickets/{id}/messages"),
+            json!({"body": "b"}),
+            422,
+            "missing_field",
+        ),
+        (
+            "POST",
+            format!("/api/v1/tickets/{id}/interventions"),
+            json!({"kind": "refund", "description": ""}),
+            422,
+            "empty_description",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/tickets/{id}"),
+            json!({"status": "new"}),
+            409,
+            "invalid_status_transition",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/tickets/{id}"),
+            json!({"assignee_id": 999999}),
+            422,
+            "unknown_assignee",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/tickets/{id}"),
+            json!({"outcome": "referred"}),
+            409,
+            "outcome_needs_end",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/abc".into(),
+            Value::Null,
+            400,
+            "invalid_id",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/-1".into(),
+            Value::Null,
+            400,
+            "invalid_id",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/99999999".into(),
+            Value::Null,
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets?status=lost".into(),
+            Value::Null,
+            400,
+            "invalid_status",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets?limit=1000".into(),
+            Value::Null,
+            400,
+            "invalid_limit",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets?cursor=garbage".into(),
+            Value::Null,
+            400,
+            "invalid_cursor",
+        ),
+        (
+            "GET",
+            "/api/v1/tickets?limit=ten".into(),
+            Value::Null,
+            400,
+            "invalid_query",
+        ),
+        (
+            "GET",
+            "/api/v1/search?q=".into(),
+            Value::Null,
+            400,
+            "empty_query",
+        ),
+        (
+            "GET",
+            "/api/v1/nowhere".into(),
+            Value::Null,
+            404,
+            "no_such_route",
+        ),
+        (
+            "DELETE",
+            "/api/v1/tickets".into(),
+            Value::Null,
+            405,
+            "method_not_allowed",
+        ),
     ];
     for (method, path, body, want, code) in json_cases {
         let body = if body.is_null() { None } else { Some(body) };
         let (status, e) = app.call(method, &path, &token, body).await;
-        assert_eq!((status.as_u16(), e["error"]["code"].as_str()), (want, Some(code)), "{method} {path}: {e}");
+        assert_eq!(
+            (status.as_u16(), e["error"]["code"].as_str()),
+            (want, Some(code)),
+            "{method} {path}: {e}"
+        );
         assert!(!e["error"]["message"].as_str().unwrap().is_empty());
     }
 
     let raw_cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("application/json", b"{\"subject\": ".to_vec(), 400, "malformed_json"),
-        ("application/json", b"{\"subject\": \"a\" \"body\": 1}".to_vec(), 400, "malformed_json"),
+        (
+            "application/json",
+            b"{\"subject\": ".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "application/json",
+            b"{\"subject\": \"a\" \"body\": 1}".to_vec(),
+            400,
+            "malformed_json",
+        ),
         ("text/plain", b"{}".to_vec(), 415, "unsupported_media_type"),
-        ("application/json", vec![b' '; 10 * 1024 * 1024], 413, "body_too_large"),
+        (
+            "application/json",
+            vec![b' '; 10 * 1024 * 1024],
+            413,
+            "body_too_large",
+        ),
     ];
     for (ct, body, want, code) in raw_cases {
         let (status, e) = app.raw("POST", "/api/v1/tickets", &token, ct, body).await;
-        assert_eq!((status.as_u16(), e["error"]["code"].as_str()), (want, Some(code)), "{ct}: {e}");
+        assert_eq!(
+            (status.as_u16(), e["error"]["code"].as_str()),
+            (want, Some(code)),
+            "{ct}: {e}"
+        );
     }
 
     let (status, e) = app.call("GET", "/api/v1/tickets", "", None).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
-    let (status, e) = app.call("GET", "/api/v1/tickets", "rct_not_a_real_token", None).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let (status, e) = app
+        .call("GET", "/api/v1/tickets", "rct_not_a_real_token", None)
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
 
     // Metacharacters are data: stored verbatim, returned verbatim in JSON (escaped by JSON itself).
-    let nasty = "<script>alert('x')</script> '; DROP TABLE tickets; -- \" OR 1=1 NEAR( * 日本語 Größe";
-    let (status, t) = app.call("POST", "/api/v1/tickets", &token, Some(json!({"customer": {"email": "c@example.com"}, "subject": nasty, "body": nasty}))).await;
+    let nasty =
+        "<script>alert('x')</script> '; DROP TABLE tickets; -- \" OR 1=1 NEAR( * 日本語 Größe";
+    let (status, t) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &token,
+            Some(json!({"customer": {"email": "c@example.com"}, "subject": nasty, "body": nasty})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
-    let (_, d) = app.call("GET", &format!("/api/v1/tickets/{}", t["id"]), &token, None).await;
+    let (_, d) = app
+        .call("GET", &format!("/api/v1/tickets/{}", t["id"]), &token, None)
+        .await;
     assert_eq!(d["subject"], nasty);
     assert_eq!(d["messages"][0]["body"], nasty);
-    let resp = app.http.get(format!("{}/api/v1/tickets/{}", app.base, t["id"])).bearer_auth(&token).send().await.unwrap();
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let resp = app
+        .http
+        .get(format!("{}/api/v1/tickets/{}", app.base, t["id"]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     for q in [nasty, "\"", "OR", "*", "NEAR(", "a AND", "'"] {
-        let (status, _) = app.call("GET", &format!("/api/v1/search?q={}", urlencode(q)), &token, None).await;
+        let (status, _) = app
+            .call(
+                "GET",
+                &format!("/api/v1/search?q={}", urlencode(q)),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "search for {q:?}");
     }
-    let (_, s) = app.call("GET", "/api/v1/search?q=Gr%C3%B6%C3%9Fe", &token, None).await;
+    let (_, s) = app
+        .call("GET", "/api/v1/search?q=Gr%C3%B6%C3%9Fe", &token, None)
+        .await;
     assert_eq!(s["hits"][0]["ticket"]["id"], t["id"]);
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Signing in gives a session cookie; writes with it need the CSRF token; signing out ends it.
 async fn sessions_and_csrf(app: TestApp) {
-    app.agent("maria@example.com", Role::Manager, Experience::Senior).await;
+    app.agent("maria@example.com", Role::Manager, Experience::Senior)
+        .await;
     let login = |email: &str, password: &str| {
-        app.http.post(format!("{}/api/v1/auth/login", app.base)).json(&json!({"email": email, "password": password})).send()
+        app.http
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
     };
-    let resp = login("maria@example.com", "correct horse battery").await.unwrap();
+    let resp = login("maria@example.com", "correct horse battery")
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let cookie_header = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie_header.contains("HttpOnly") && cookie_header.contains("SameSite=Lax"), "{cookie_header}");
+    assert!(
+        cookie_header.contains("HttpOnly") && cookie_header.contains("SameSite=Lax"),
+        "{cookie_header}"
+    );
     let cookie = cookie_header.split(';').next().unwrap().to_owned();
     let body: Value = resp.json().await.unwrap();
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
     assert_eq!(body["agent"]["role"], "manager");
 
-    let with_cookie = |method: &str, path: &str| app.http.request(method.parse().unwrap(), format!("{}{path}", app.base)).header("cookie", &cookie);
-    let me: Value = with_cookie("GET", "/api/v1/me").send().await.unwrap().json().await.unwrap();
+    let with_cookie = |method: &str, path: &str| {
+        app.http
+            .request(method.parse().unwrap(), format!("{}{path}", app.base))
+            .header("cookie", &cookie)
+    };
+    let me: Value = with_cookie("GET", "/api/v1/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["email"], "maria@example.com");
 
     let ticket = json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b"});
-    let resp = with_cookie("POST", "/api/v1/tickets").json(&ticket).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "a cookie alone must not be enough to write");
+    let resp = with_cookie("POST", "/api/v1/tickets")
+        .json(&ticket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "a cookie alone must not be enough to write"
+    );
     let e: Value = resp.json().await.unwrap();
     assert_eq!(e["error"]["code"], "csrf_failed");
-    let resp = with_cookie("POST", "/api/v1/tickets").header("x-csrf-token", "csrf_wrong").json(&ticket).send().await.unwrap();
+    let resp = with_cookie("POST", "/api/v1/tickets")
+        .header("x-csrf-token", "csrf_wrong")
+        .json(&ticket)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    let resp = with_cookie("POST", "/api/v1/tickets").header("x-csrf-token", &csrf).json(&ticket).send().await.unwrap();
+    let resp = with_cookie("POST", "/api/v1/tickets")
+        .header("x-csrf-token", &csrf)
+        .json(&ticket)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
 
-    let resp = with_cookie("POST", "/api/v1/auth/logout").header("x-csrf-token", &csrf).send().await.unwrap();
+    let resp = with_cookie("POST", "/api/v1/auth/logout")
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let resp = with_cookie("GET", "/api/v1/me").send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "the old cookie must be dead after logout");
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old cookie must be dead after logout"
+    );
 
     // A second sign-in gets a different session id (no fixation).
-    let again = login("maria@example.com", "correct horse battery").await.unwrap();
-    let cookie2 = again.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let again = login("maria@example.com", "correct horse battery")
+        .await
+        .unwrap();
+    let cookie2 = again.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     assert_ne!(cookie, cookie2);
 
     // Wrong password and unknown email read the same; after five failures, 429 with Retry-After.
-    let wrong: Value = login("maria@example.com", "nope nope nope").await.unwrap().json().await.unwrap();
-    let unknown: Value = login("nobody@example.com", "nope nope nope").await.unwrap().json().await.unwrap();
+    let wrong: Value = login("maria@example.com", "nope nope nope")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let unknown: Value = login("nobody@example.com", "nope nope nope")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(wrong, unknown);
     assert_eq!(wrong["error"]["code"], "invalid_credentials");
     let mut limited = None;
@@ -453,57 +1043,131 @@ async fn sessions_and_csrf(app: TestApp) {
     let resp = limited.expect("login attempts must be limited");
     assert!(resp.headers().contains_key("retry-after"));
     // Even the right password waits now.
-    assert_eq!(login("maria@example.com", "correct horse battery").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login("maria@example.com", "correct horse battery")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 /// Agents cannot do admin work; read-only tokens cannot write; revoked tokens stop working.
 async fn roles_and_scopes(app: TestApp) {
-    let (_, admin) = app.agent("ada@example.com", Role::Admin, Experience::Senior).await;
-    let (agent_id, agent) = app.agent("jo@example.com", Role::Agent, Experience::Junior).await;
+    let (_, admin) = app
+        .agent("ada@example.com", Role::Admin, Experience::Senior)
+        .await;
+    let (agent_id, agent) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
     let new_agent = json!({"email": "new@example.com", "name": "New Person", "role": "agent", "experience": "junior", "password": "long enough password"});
-    let (status, _) = app.call("POST", "/api/v1/agents", &agent, Some(new_agent.clone())).await;
+    let (status, _) = app
+        .call("POST", "/api/v1/agents", &agent, Some(new_agent.clone()))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, a) = app.call("POST", "/api/v1/agents", &admin, Some(new_agent.clone())).await;
+    let (status, a) = app
+        .call("POST", "/api/v1/agents", &admin, Some(new_agent.clone()))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
     assert!(a.get("password").is_none() && a.get("password_hash").is_none());
-    let (status, e) = app.call("POST", "/api/v1/agents", &admin, Some(new_agent)).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    let (status, e) = app
+        .call("POST", "/api/v1/agents", &admin, Some(new_agent))
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
 
-    let read_only = app.token(Principal::Agent(recourse_domain::AgentId(agent_id)), "read").await;
+    let read_only = app
+        .token(Principal::Agent(recourse_domain::AgentId(agent_id)), "read")
+        .await;
     let (status, _) = app.call("GET", "/api/v1/tickets", &read_only, None).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app.call("POST", "/api/v1/tickets", &read_only, Some(json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b"}))).await;
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &read_only,
+            Some(json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, t) = app.call("POST", "/api/v1/tokens", &agent, Some(json!({"name": "laptop"}))).await;
+    let (status, t) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &agent,
+            Some(json!({"name": "laptop"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let secret = t["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.call("GET", "/api/v1/me", &secret, None).await.0, StatusCode::OK);
-    let (status, _) = app.call("DELETE", &format!("/api/v1/tokens/{}", t["id"]), &agent, None).await;
+    assert_eq!(
+        app.call("GET", "/api/v1/me", &secret, None).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/tokens/{}", t["id"]),
+            &agent,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = app.call("DELETE", &format!("/api/v1/tokens/{}", t["id"]), &admin, None).await;
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/tokens/{}", t["id"]),
+            &admin,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, e) = app.call("GET", "/api/v1/me", &secret, None).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
 }
 
 async fn health_and_metrics(app: TestApp) {
-    let (_, token) = app.agent("ops@example.com", Role::Admin, Experience::Senior).await;
-    assert_eq!(app.call("GET", "/healthz", "", None).await, (StatusCode::OK, json!({"status": "ok"})));
-    assert_eq!(app.call("GET", "/readyz", "", None).await, (StatusCode::OK, json!({"status": "ready"})));
-    app.call("POST", "/api/v1/tickets", &token, Some(json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b"}))).await;
+    let (_, token) = app
+        .agent("ops@example.com", Role::Admin, Experience::Senior)
+        .await;
+    assert_eq!(
+        app.call("GET", "/healthz", "", None).await,
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
+    assert_eq!(
+        app.call("GET", "/readyz", "", None).await,
+        (StatusCode::OK, json!({"status": "ready"}))
+    );
+    app.call(
+        "POST",
+        "/api/v1/tickets",
+        &token,
+        Some(json!({"customer": {"email": "c@example.com"}, "subject": "s", "body": "b"})),
+    )
+    .await;
     let (status, text) = app.call("GET", "/metrics", "", None).await;
     assert_eq!(status, StatusCode::OK);
     let text = text.as_str().unwrap();
     assert!(text.contains("recourse_tickets_created_total 1"), "{text}");
-    assert!(text.contains("route=\"/api/v1/tickets\",status=\"201\"} 1"), "{text}");
+    assert!(
+        text.contains("route=\"/api/v1/tickets\",status=\"201\"} 1"),
+        "{text}"
+    );
 }
 
 /// Every documented operation is routed, and every route the API promises is documented.
 #[tokio::test]
 async fn openapi_documents_every_route() {
     let app = TestApp::start(Db::Sqlite).await.unwrap();
-    let (_, token) = app.agent("ada@example.com", Role::Admin, Experience::Senior).await;
+    let (_, token) = app
+        .agent("ada@example.com", Role::Admin, Experience::Senior)
+        .await;
     let (status, doc) = app.call("GET", "/api/v1/openapi.json", "", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -513,8 +1177,13 @@ async fn openapi_documents_every_route() {
         for method in ops.as_object().unwrap().keys() {
             documented.push(format!("{} {path}", method.to_uppercase()));
             let concrete = path.replace("{id}", "999999");
-            let (status, body) = app.call(&method.to_uppercase(), &concrete, &token, None).await;
-            assert_ne!(body["error"]["code"], "no_such_route", "{method} {path} is documented but not routed");
+            let (status, body) = app
+                .call(&method.to_uppercase(), &concrete, &token, None)
+                .await;
+            assert_ne!(
+                body["error"]["code"], "no_such_route",
+                "{method} {path} is documented but not routed"
+            );
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         }
     }
@@ -531,12 +1200,22 @@ async fn openapi_documents_every_route() {
         "GET /metrics",
         "POST /api/v1/auth/login",
     ] {
-        assert!(documented.iter().any(|d| d == required), "{required} is not documented");
+        assert!(
+            documented.iter().any(|d| d == required),
+            "{required} is not documented"
+        );
     }
     // Paths that exist but are not in the document would be answered with something
     // other than no_such_route; probe the neighbours of documented ones.
-    for probe in ["/api/v1/ticket", "/api/v1/tickets/1/history", "/api/v1/admin"] {
+    for probe in [
+        "/api/v1/ticket",
+        "/api/v1/tickets/1/history",
+        "/api/v1/admin",
+    ] {
         let (_, body) = app.call("GET", probe, &token, None).await;
-        assert_eq!(body["error"]["code"], "no_such_route", "{probe} answers but is not documented");
+        assert_eq!(
+            body["error"]["code"], "no_such_route",
+            "{probe} answers but is not documented"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::Args;
 use tokio::sync::Mutex;
 
@@ -36,7 +36,9 @@ impl Phase {
     fn print(&mut self) {
         self.latencies.sort();
         let pct = |p: f64| {
-            let i = ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
+            let i = ((self.latencies.len() as f64 * p).ceil() as usize)
+                .clamp(1, self.latencies.len())
+                - 1;
             self.latencies[i].as_secs_f64() * 1000.0
         };
         println!(
@@ -52,7 +54,12 @@ impl Phase {
 }
 
 /// Runs `count` requests built by `make(i)` across `concurrency` workers.
-async fn phase<F, Fut>(name: &'static str, count: usize, concurrency: usize, make: F) -> anyhow::Result<(Phase, Vec<serde_json::Value>)>
+async fn phase<F, Fut>(
+    name: &'static str,
+    count: usize,
+    concurrency: usize,
+    make: F,
+) -> anyhow::Result<(Phase, Vec<serde_json::Value>)>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<serde_json::Value>> + Send,
@@ -90,19 +97,39 @@ where
     let elapsed = start.elapsed();
     let mut results = std::mem::take(&mut *results.lock().await);
     results.sort_by_key(|(i, _)| *i);
-    Ok((Phase { name, count, elapsed, latencies }, results.into_iter().map(|(_, v)| v).collect()))
+    Ok((
+        Phase {
+            name,
+            count,
+            elapsed,
+            latencies,
+        },
+        results.into_iter().map(|(_, v)| v).collect(),
+    ))
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
     let base = args.url.trim_end_matches('/').to_owned();
     let auth = format!("Bearer {}", args.token);
-    let check = client.get(format!("{base}/api/v1/me")).header("authorization", &auth).send().await.context("reaching the desk")?;
+    let check = client
+        .get(format!("{base}/api/v1/me"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .context("reaching the desk")?;
     if !check.status().is_success() {
         bail!("the desk refused the token: {}", check.status());
     }
-    println!("bench: {} tickets, then one reply each, then {} searches; concurrency {}", args.tickets, args.searches, args.concurrency);
-    let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+    println!(
+        "bench: {} tickets, then one reply each, then {} searches; concurrency {}",
+        args.tickets, args.searches, args.concurrency
+    );
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
 
     let (c, b, a) = (client.clone(), base.clone(), auth.clone());
     let (mut create, created) = phase("create ticket", args.tickets, args.concurrency, move |i| {
@@ -132,19 +159,33 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     let (c, b, a) = (client.clone(), base.clone(), auth.clone());
     let tickets = args.tickets.max(1);
-    let (mut search, _) = phase("search subject", args.searches, args.concurrency, move |i| {
-        let (c, b, a) = (c.clone(), b.clone(), a.clone());
-        async move {
-            let q = format!("{run_id}-{}", (i * 7) % tickets);
-            send(c.get(format!("{b}/api/v1/search")).query(&[("q", q.as_str())]).header("authorization", a), 200).await
-        }
-    })
+    let (mut search, _) = phase(
+        "search subject",
+        args.searches,
+        args.concurrency,
+        move |i| {
+            let (c, b, a) = (c.clone(), b.clone(), a.clone());
+            async move {
+                let q = format!("{run_id}-{}", (i * 7) % tickets);
+                send(
+                    c.get(format!("{b}/api/v1/search"))
+                        .query(&[("q", q.as_str())])
+                        .header("authorization", a),
+                    200,
+                )
+                .await
+            }
+        },
+    )
     .await?;
     create.print();
     reply.print();
     search.print();
     let total = create.elapsed + reply.elapsed;
-    println!("tickets/s including their reply: {:.1}", args.tickets as f64 / total.as_secs_f64());
+    println!(
+        "tickets/s including their reply: {:.1}",
+        args.tickets as f64 / total.as_secs_f64()
+    );
     Ok(())
 }
 

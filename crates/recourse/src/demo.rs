@@ -4,10 +4,13 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use recourse_domain::{
-    Actor, Body, Channel, EmailAddress, Experience, InterventionKind, InterventionResult, MessageKind, Millis, Need,
-    Outcome, PersonName, Priority, Role, Status, Subject, Tag, TicketChange,
+    Actor, Body, Channel, EmailAddress, Experience, InterventionKind, InterventionResult,
+    MessageKind, Millis, Need, Outcome, PersonName, Priority, Role, Status, Subject, Tag,
+    TicketChange,
 };
-use recourse_store::{NewAgent, NewApiToken, NewIntervention, NewMessage, NewTicket, Principal, Store, TicketFilter};
+use recourse_store::{
+    NewAgent, NewApiToken, NewIntervention, NewMessage, NewTicket, Principal, Store, TicketFilter,
+};
 use recourse_web::auth;
 
 use crate::now;
@@ -16,30 +19,139 @@ use crate::now;
 pub const DEMO_PASSWORD: &str = "recourse-demo-2026";
 
 const AGENTS: &[(&str, &str, Role, Experience, &[&str])] = &[
-    ("admin@demo.recourse.test", "Ada Admin", Role::Admin, Experience::Senior, &["billing", "accounts"]),
-    ("maria@demo.recourse.test", "Maria Manager", Role::Manager, Experience::Senior, &["billing", "delivery", "product"]),
-    ("eli@demo.recourse.test", "Eli Experienced", Role::Agent, Experience::Experienced, &["delivery", "product"]),
-    ("jo@demo.recourse.test", "Jo Junior", Role::Agent, Experience::Junior, &["delivery"]),
-    ("sam@demo.recourse.test", "Sam Junior", Role::Agent, Experience::Junior, &["billing"]),
+    (
+        "admin@demo.recourse.test",
+        "Ada Admin",
+        Role::Admin,
+        Experience::Senior,
+        &["billing", "accounts"],
+    ),
+    (
+        "maria@demo.recourse.test",
+        "Maria Manager",
+        Role::Manager,
+        Experience::Senior,
+        &["billing", "delivery", "product"],
+    ),
+    (
+        "eli@demo.recourse.test",
+        "Eli Experienced",
+        Role::Agent,
+        Experience::Experienced,
+        &["delivery", "product"],
+    ),
+    (
+        "jo@demo.recourse.test",
+        "Jo Junior",
+        Role::Agent,
+        Experience::Junior,
+        &["delivery"],
+    ),
+    (
+        "sam@demo.recourse.test",
+        "Sam Junior",
+        Role::Agent,
+        Experience::Junior,
+        &["billing"],
+    ),
 ];
 
-const FIRST: &[&str] = &["Alex", "Priya", "Tomasz", "Grace", "Kenji", "Fatima", "Liam", "Sofia", "Noah", "Amara", "Jonas", "Mei", "Diego", "Hannah", "Omar", "Elena", "Yusuf", "Clara", "Ravi", "Ingrid"];
-const LAST: &[&str] = &["Okafor", "Lindqvist", "Nakamura", "Brennan", "Haddad", "Kowalski", "Moreau", "Silva", "Chen", "Fischer", "Patel", "Andersen", "Rossi", "Novak", "Quinn"];
+const FIRST: &[&str] = &[
+    "Alex", "Priya", "Tomasz", "Grace", "Kenji", "Fatima", "Liam", "Sofia", "Noah", "Amara",
+    "Jonas", "Mei", "Diego", "Hannah", "Omar", "Elena", "Yusuf", "Clara", "Ravi", "Ingrid",
+];
+const LAST: &[&str] = &[
+    "Okafor",
+    "Lindqvist",
+    "Nakamura",
+    "Brennan",
+    "Haddad",
+    "Kowalski",
+    "Moreau",
+    "Silva",
+    "Chen",
+    "Fischer",
+    "Patel",
+    "Andersen",
+    "Rossi",
+    "Novak",
+    "Quinn",
+];
 
 /// (subject, first message, need, tag)
 const CASES: &[(&str, &str, &str, &str)] = &[
-    ("Parcel marked delivered but never arrived", "The tracking page says my parcel was delivered on Tuesday, but nothing came. I have checked with neighbours.", "A replacement or a refund for the missing parcel", "delivery"),
-    ("Charged twice for one order", "My card statement shows the same amount taken twice for a single order. Please sort this out.", "The duplicate charge refunded", "billing"),
-    ("Blender stopped working after a week", "The blender made a burning smell and now will not switch on. It is only eight days old.", "A working blender", "product"),
-    ("Cannot log in to my account", "The reset email never arrives, so I am locked out of my account and cannot see my orders.", "Access to the account again", "accounts"),
-    ("Wrong size sent", "I ordered the medium and received a large. I need the right size before the weekend if possible.", "The medium size, before Saturday", "delivery"),
-    ("Subscription renewed without warning", "I was billed for another year without any reminder. I did not want to renew.", "The renewal cancelled and refunded", "billing"),
-    ("App crashes when I open my invoices", "Every time I tap Invoices the app closes. I have reinstalled it twice.", "A way to download the invoices", "product"),
-    ("Still waiting for my refund", "You told me three weeks ago that the refund was on its way. I still have nothing.", "The promised refund", "billing"),
-    ("Delivery slot missed again", "Second time the driver did not come in the booked slot. I took the morning off for this.", "A delivery that actually turns up", "delivery"),
-    ("Discount code not accepted", "The code from your newsletter says it is invalid at checkout.", "The advertised discount", "billing"),
-    ("Thank you for the quick fix", "Just wanted to say the replacement arrived and works perfectly. Great service.", "", "product"),
-    ("Very unhappy with how I have been treated", "This is the fourth time I am writing. Nobody reads my emails and I am being passed around. I want someone senior.", "Someone senior to own the problem", "accounts"),
+    (
+        "Parcel marked delivered but never arrived",
+        "The tracking page says my parcel was delivered on Tuesday, but nothing came. I have checked with neighbours.",
+        "A replacement or a refund for the missing parcel",
+        "delivery",
+    ),
+    (
+        "Charged twice for one order",
+        "My card statement shows the same amount taken twice for a single order. Please sort this out.",
+        "The duplicate charge refunded",
+        "billing",
+    ),
+    (
+        "Blender stopped working after a week",
+        "The blender made a burning smell and now will not switch on. It is only eight days old.",
+        "A working blender",
+        "product",
+    ),
+    (
+        "Cannot log in to my account",
+        "The reset email never arrives, so I am locked out of my account and cannot see my orders.",
+        "Access to the account again",
+        "accounts",
+    ),
+    (
+        "Wrong size sent",
+        "I ordered the medium and received a large. I need the right size before the weekend if possible.",
+        "The medium size, before Saturday",
+        "delivery",
+    ),
+    (
+        "Subscription renewed without warning",
+        "I was billed for another year without any reminder. I did not want to renew.",
+        "The renewal cancelled and refunded",
+        "billing",
+    ),
+    (
+        "App crashes when I open my invoices",
+        "Every time I tap Invoices the app closes. I have reinstalled it twice.",
+        "A way to download the invoices",
+        "product",
+    ),
+    (
+        "Still waiting for my refund",
+        "You told me three weeks ago that the refund was on its way. I still have nothing.",
+        "The promised refund",
+        "billing",
+    ),
+    (
+        "Delivery slot missed again",
+        "Second time the driver did not come in the booked slot. I took the morning off for this.",
+        "A delivery that actually turns up",
+        "delivery",
+    ),
+    (
+        "Discount code not accepted",
+        "The code from your newsletter says it is invalid at checkout.",
+        "The advertised discount",
+        "billing",
+    ),
+    (
+        "Thank you for the quick fix",
+        "Just wanted to say the replacement arrived and works perfectly. Great service.",
+        "",
+        "product",
+    ),
+    (
+        "Very unhappy with how I have been treated",
+        "This is the fourth time I am writing. Nobody reads my emails and I am being passed around. I want someone senior.",
+        "Someone senior to own the problem",
+        "accounts",
+    ),
 ];
 
 const REPLIES: &[&str] = &[
@@ -83,7 +195,13 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
     }
     let token = auth::new_secret("rct");
     store
-        .create_api_token(NewApiToken { principal: Principal::Agent(agents[0].id), name: "demo".into(), token_hash: auth::sha256_hex(&token), scope: "full".into(), now: now() })
+        .create_api_token(NewApiToken {
+            principal: Principal::Agent(agents[0].id),
+            name: "demo".into(),
+            token_hash: auth::sha256_hex(&token),
+            scope: "full".into(),
+            now: now(),
+        })
         .await?;
 
     let start = now().0 - 60 * 24 * 3600 * 1000; // two months of history
@@ -93,8 +211,15 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
     for i in 0..customers {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len()) % LAST.len()];
-        let email = EmailAddress::parse(&format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i))?;
-        let c = store.upsert_customer(&email, Some(&format!("{first} {last}")), Millis(start)).await?;
+        let email = EmailAddress::parse(&format!(
+            "{}.{}{}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase(),
+            i
+        ))?;
+        let c = store
+            .upsert_customer(&email, Some(&format!("{first} {last}")), Millis(start))
+            .await?;
         customer_ids.push(c.id);
     }
     for i in 0..tickets {
@@ -102,16 +227,30 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         let at = start + (i as i64) * (60 * 24 * 3600 * 1000 / tickets as i64);
         let customer = customer_ids[rng.random_range(0..customer_ids.len())];
         let actor = Actor::Customer(customer);
-        let priority = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent][rng.random_range(0..5)];
+        let priority = [
+            Priority::Low,
+            Priority::Normal,
+            Priority::Normal,
+            Priority::High,
+            Priority::Urgent,
+        ][rng.random_range(0..5)];
         let ticket = store
             .create_ticket(NewTicket {
                 customer_id: customer,
                 subject: Subject::parse(subject)?,
                 body: Body::parse(body)?,
-                need: if rng.random_bool(0.6) { Need::parse(need)? } else { None },
+                need: if rng.random_bool(0.6) {
+                    Need::parse(need)?
+                } else {
+                    None
+                },
                 priority,
                 tags: Tag::parse_all(&[tag])?,
-                channel: if rng.random_bool(0.7) { Channel::Email } else { Channel::Portal },
+                channel: if rng.random_bool(0.7) {
+                    Channel::Email
+                } else {
+                    Channel::Portal
+                },
                 rung: "frontline".into(),
                 actor,
                 now: Millis(at),
@@ -125,11 +264,31 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         let agent = &agents[rng.random_range(0..agents.len())];
         let by = Actor::Agent(agent.id);
         let mut t = at + 3_600_000;
-        store.update_ticket(ticket.id, TicketChange { assignee: Some(Some(agent.id)), ..Default::default() }, by, Millis(t)).await?;
+        store
+            .update_ticket(
+                ticket.id,
+                TicketChange {
+                    assignee: Some(Some(agent.id)),
+                    ..Default::default()
+                },
+                by,
+                Millis(t),
+            )
+            .await?;
         if rng.random_bool(0.4) {
             t += 600_000;
             let note = NOTES[rng.random_range(0..NOTES.len())];
-            store.add_message(NewMessage { ticket_id: ticket.id, kind: MessageKind::Note, channel: Channel::Console, author: by, body: Body::parse(note)?, status: None, now: Millis(t) }).await?;
+            store
+                .add_message(NewMessage {
+                    ticket_id: ticket.id,
+                    kind: MessageKind::Note,
+                    channel: Channel::Console,
+                    author: by,
+                    body: Body::parse(note)?,
+                    status: None,
+                    now: Millis(t),
+                })
+                .await?;
         }
         t += 600_000;
         let reply = REPLIES[rng.random_range(0..REPLIES.len())];
@@ -145,13 +304,25 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 now: Millis(t),
             })
             .await?;
-        let kind = [InterventionKind::Apology, InterventionKind::Refund, InterventionKind::Replacement, InterventionKind::Expedite, InterventionKind::Credit][rng.random_range(0..5)];
-        let result = [InterventionResult::Accepted, InterventionResult::Pending, InterventionResult::Declined][rng.random_range(0..3)];
+        let kind = [
+            InterventionKind::Apology,
+            InterventionKind::Refund,
+            InterventionKind::Replacement,
+            InterventionKind::Expedite,
+            InterventionKind::Credit,
+        ][rng.random_range(0..5)];
+        let result = [
+            InterventionResult::Accepted,
+            InterventionResult::Pending,
+            InterventionResult::Declined,
+        ][rng.random_range(0..3)];
         store
             .add_intervention(NewIntervention {
                 ticket_id: ticket.id,
                 kind,
-                description: Body::parse(&format!("Offered a {kind} after checking the order history."))?,
+                description: Body::parse(&format!(
+                    "Offered a {kind} after checking the order history."
+                ))?,
                 result,
                 agent_id: Some(agent.id),
                 now: Millis(t),
@@ -160,24 +331,81 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         t += 3_600_000;
         match stage {
             3 => {
-                store.update_ticket(ticket.id, TicketChange { status: Some(Status::Resolved), ..Default::default() }, by, Millis(t)).await?;
+                store
+                    .update_ticket(
+                        ticket.id,
+                        TicketChange {
+                            status: Some(Status::Resolved),
+                            ..Default::default()
+                        },
+                        by,
+                        Millis(t),
+                    )
+                    .await?;
             }
             4 => {
-                store.update_ticket(ticket.id, TicketChange { status: Some(Status::Resolved), ..Default::default() }, by, Millis(t)).await?;
-                store.update_ticket(ticket.id, TicketChange { status: Some(Status::Closed), ..Default::default() }, Actor::System, Millis(t + 86_400_000)).await?;
+                store
+                    .update_ticket(
+                        ticket.id,
+                        TicketChange {
+                            status: Some(Status::Resolved),
+                            ..Default::default()
+                        },
+                        by,
+                        Millis(t),
+                    )
+                    .await?;
+                store
+                    .update_ticket(
+                        ticket.id,
+                        TicketChange {
+                            status: Some(Status::Closed),
+                            ..Default::default()
+                        },
+                        Actor::System,
+                        Millis(t + 86_400_000),
+                    )
+                    .await?;
             }
             5 => {
-                let outcome = [Outcome::Explained, Outcome::Withdrawn, Outcome::Resolved][rng.random_range(0..3)];
-                store.update_ticket(ticket.id, TicketChange { status: Some(Status::Closed), outcome: Some(outcome), ..Default::default() }, by, Millis(t)).await?;
+                let outcome = [Outcome::Explained, Outcome::Withdrawn, Outcome::Resolved]
+                    [rng.random_range(0..3)];
+                store
+                    .update_ticket(
+                        ticket.id,
+                        TicketChange {
+                            status: Some(Status::Closed),
+                            outcome: Some(outcome),
+                            ..Default::default()
+                        },
+                        by,
+                        Millis(t),
+                    )
+                    .await?;
             }
             _ => {}
         }
     }
-    let open = store.list_tickets(&TicketFilter { status: Some(Status::Open), limit: 1000, ..Default::default() }).await?.len();
-    println!("Demo desk ready: {} agents, {customers} customers, {tickets} tickets ({open} open).", agents.len());
+    let open = store
+        .list_tickets(&TicketFilter {
+            status: Some(Status::Open),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?
+        .len();
+    println!(
+        "Demo desk ready: {} agents, {customers} customers, {tickets} tickets ({open} open).",
+        agents.len()
+    );
     println!("Sign in (POST /api/v1/auth/login) as any of these, password `{DEMO_PASSWORD}`:");
     for a in &agents {
-        println!("  {:<28} {:<8} {}", a.email.as_str(), a.role.as_str(), a.experience.as_str());
+        println!(
+            "  {:<28} {:<8} {}",
+            a.email.as_str(),
+            a.role.as_str(),
+            a.experience.as_str()
+        );
     }
     println!("API token for {} (shown once): {token}", agents[0].email);
     Ok(())

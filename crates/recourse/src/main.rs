@@ -10,14 +10,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use recourse_domain::{EmailAddress, Experience, Millis, PersonName, Role};
 use recourse_store::{NewAgent, NewApiToken, Principal, Store};
-use recourse_web::{auth, AppState, WebConfig};
+use recourse_web::{AppState, WebConfig, auth};
 
 #[derive(Parser)]
-#[command(name = "recourse", version, about = "Recourse: a support desk built around customer recovery and an escalation ladder")]
+#[command(
+    name = "recourse",
+    version,
+    about = "Recourse: a support desk built around customer recovery and an escalation ladder"
+)]
 struct Cli {
     #[command(flatten)]
     db: DbArgs,
@@ -28,10 +32,20 @@ struct Cli {
 #[derive(Args, Clone)]
 struct DbArgs {
     /// Where the embedded SQLite database lives.
-    #[arg(long, env = "RECOURSE_DATA_DIR", default_value = "./recourse-data", global = true)]
+    #[arg(
+        long,
+        env = "RECOURSE_DATA_DIR",
+        default_value = "./recourse-data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// Use this database instead of the embedded one, e.g. `postgres://user@host/db`.
-    #[arg(long, env = "RECOURSE_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "RECOURSE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: Option<String>,
 }
 
@@ -45,7 +59,9 @@ impl DbArgs {
 
     async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         let url = self.url();
-        recourse_store::open(&url).await.with_context(|| format!("opening the database at {}", redact(&url)))
+        recourse_store::open(&url)
+            .await
+            .with_context(|| format!("opening the database at {}", redact(&url)))
     }
 }
 
@@ -105,7 +121,11 @@ enum TokenCommand {
     /// Create an API token and print it (it is shown only this once).
     Create {
         /// The agent the token acts as.
-        #[arg(long, conflicts_with = "customer", required_unless_present = "customer")]
+        #[arg(
+            long,
+            conflicts_with = "customer",
+            required_unless_present = "customer"
+        )]
         agent: Option<String>,
         /// Or a customer, who then sees only their own tickets.
         #[arg(long)]
@@ -132,7 +152,10 @@ enum DbCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RECOURSE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RECOURSE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -148,7 +171,13 @@ async fn main() -> anyhow::Result<()> {
             println!("database at {} is up to date", redact(&cli.db.url()));
             Ok(())
         }
-        Command::Agent(AgentCommand::Add { email, name, role, experience, password_stdin }) => {
+        Command::Agent(AgentCommand::Add {
+            email,
+            name,
+            role,
+            experience,
+            password_stdin,
+        }) => {
             let store = cli.db.open().await?;
             let (password, generated) = if password_stdin {
                 let mut s = String::new();
@@ -169,17 +198,26 @@ async fn main() -> anyhow::Result<()> {
                     skills: Vec::new(),
                     team_id: None,
                     capacity: 20,
-                    password_hash: auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?,
+                    password_hash: auth::hash_password(&password)
+                        .map_err(|e| anyhow::anyhow!(e.message))?,
                     now: now(),
                 })
                 .await?;
-            println!("added agent {} <{}> (id {}, {}, {})", agent.name, agent.email, agent.id, agent.role, agent.experience);
+            println!(
+                "added agent {} <{}> (id {}, {}, {})",
+                agent.name, agent.email, agent.id, agent.role, agent.experience
+            );
             if generated {
                 println!("password: {password}");
             }
             Ok(())
         }
-        Command::Token(TokenCommand::Create { agent, customer, name, scope }) => {
+        Command::Token(TokenCommand::Create {
+            agent,
+            customer,
+            name,
+            scope,
+        }) => {
             let store = cli.db.open().await?;
             if scope != "full" && scope != "read" {
                 bail!("--scope is `full` or `read`");
@@ -187,18 +225,32 @@ async fn main() -> anyhow::Result<()> {
             let principal = match (agent, customer) {
                 (Some(email), _) => {
                     let email = EmailAddress::parse(&email)?;
-                    let (agent, _) = store.agent_credentials(&email).await?.with_context(|| format!("no agent with email {email}"))?;
+                    let (agent, _) = store
+                        .agent_credentials(&email)
+                        .await?
+                        .with_context(|| format!("no agent with email {email}"))?;
                     Principal::Agent(agent.id)
                 }
                 (None, Some(email)) => {
                     let email = EmailAddress::parse(&email)?;
-                    let customer = store.customer_by_email(&email).await?.with_context(|| format!("no customer with email {email}"))?;
+                    let customer = store
+                        .customer_by_email(&email)
+                        .await?
+                        .with_context(|| format!("no customer with email {email}"))?;
                     Principal::Customer(customer.id)
                 }
                 (None, None) => bail!("say --agent EMAIL or --customer EMAIL"),
             };
             let secret = auth::new_secret("rct");
-            store.create_api_token(NewApiToken { principal, name, token_hash: auth::sha256_hex(&secret), scope, now: now() }).await?;
+            store
+                .create_api_token(NewApiToken {
+                    principal,
+                    name,
+                    token_hash: auth::sha256_hex(&secret),
+                    scope,
+                    now: now(),
+                })
+                .await?;
             println!("{secret}");
             Ok(())
         }
@@ -208,11 +260,19 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
-    let config = WebConfig { max_body_bytes: args.max_body_bytes, secure_cookies: args.secure_cookies, ..WebConfig::default() };
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let config = WebConfig {
+        max_body_bytes: args.max_body_bytes,
+        secure_cookies: args.secure_cookies,
+        ..WebConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?store.backend(), "recourse is serving");
-    println!("Recourse is serving on http://{addr}  (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
+    println!(
+        "Recourse is serving on http://{addr}  (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)"
+    );
     recourse_web::serve(listener, AppState::new(store, config), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -240,7 +300,12 @@ async fn shutdown_signal() {
 }
 
 pub(crate) fn now() -> Millis {
-    Millis(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0))
+    Millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
+    )
 }
 
 /// A database URL without its password, for messages and logs.

@@ -2,18 +2,18 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use recourse_domain::{EmailAddress, PersonName, Role, Tag, TeamId};
 use recourse_store::{NewAgent, NewApiToken, NewSession, Principal};
 
 use super::views::*;
 use crate::auth::{self, Caller, Via};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{parse_id, ApiJson, ClientIp};
-use crate::{now, AppState};
+use crate::extract::{ApiJson, ClientIp, parse_id};
+use crate::{AppState, now};
 
 const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -25,9 +25,17 @@ const MIN_PASSWORD_CHARS: usize = 12;
         (status = 401, body = ErrorBody), (status = 429, description = "Too many failed attempts", body = ErrorBody)
     )
 )]
-pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(body): ApiJson<Login>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<Response, ApiError> {
     if let Err(wait) = state.login_limiter.check(ip, &body.email) {
-        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed sign-ins. Wait a little and try again.");
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many failed sign-ins. Wait a little and try again.",
+        );
         e.retry_after_secs = Some(wait);
         return Err(e);
     }
@@ -37,7 +45,9 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJso
     };
     // The same answer, and the same argon2 work, whether or not the email is known.
     let agent = match found {
-        Some((agent, hash)) if auth::verify_password(&body.password, &hash) && agent.active => Some(agent),
+        Some((agent, hash)) if auth::verify_password(&body.password, &hash) && agent.active => {
+            Some(agent)
+        }
         Some(_) => None,
         None => {
             auth::verify_password(&body.password, auth::dummy_hash());
@@ -47,7 +57,11 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJso
     let Some(agent) = agent else {
         state.login_limiter.record_failure(ip, &body.email);
         state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "That email and password do not match an account."));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "That email and password do not match an account.",
+        ));
     };
     state.login_limiter.record_success(&body.email);
 
@@ -66,10 +80,26 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJso
             expires_at: recourse_domain::Millis(now.0 + ttl.as_millis() as i64),
         })
         .await?;
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", auth::SESSION_COOKIE, ttl.as_secs());
-    let mut resp = Json(LoginResult { agent: agent.into(), csrf_token }).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?);
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        auth::SESSION_COOKIE,
+        ttl.as_secs()
+    );
+    let mut resp = Json(LoginResult {
+        agent: agent.into(),
+        csrf_token,
+    })
+    .into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
+    );
     Ok(resp)
 }
 
@@ -78,7 +108,11 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJso
     responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)),
     security(("session" = []))
 )]
-pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if caller.agent().is_some()
         && let Some(secret) = headers
             .get_all(header::COOKIE)
@@ -89,11 +123,21 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
             .find(|(k, _)| *k == auth::SESSION_COOKIE)
             .map(|(_, v)| v.to_owned())
     {
-        state.store.delete_session(&auth::sha256_hex(&secret)).await?;
+        state
+            .store
+            .delete_session(&auth::sha256_hex(&secret))
+            .await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    let clear = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", auth::SESSION_COOKIE);
-    resp.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&clear).map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?);
+    let clear = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+        auth::SESSION_COOKIE
+    );
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&clear)
+            .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
+    );
     Ok(resp)
 }
 
@@ -104,8 +148,20 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
 )]
 pub async fn me(caller: Caller) -> Json<Me> {
     Json(match caller {
-        Caller::Agent { agent, .. } => Me { kind: "agent".into(), id: agent.id.0, email: agent.email.into_inner(), name: Some(agent.name), role: Some(agent.role) },
-        Caller::Customer { customer, .. } => Me { kind: "customer".into(), id: customer.id.0, email: customer.email.into_inner(), name: customer.name, role: None },
+        Caller::Agent { agent, .. } => Me {
+            kind: "agent".into(),
+            id: agent.id.0,
+            email: agent.email.into_inner(),
+            name: Some(agent.name),
+            role: Some(agent.role),
+        },
+        Caller::Customer { customer, .. } => Me {
+            kind: "customer".into(),
+            id: customer.id.0,
+            email: customer.email.into_inner(),
+            name: customer.name,
+            role: None,
+        },
     })
 }
 
@@ -114,9 +170,20 @@ pub async fn me(caller: Caller) -> Json<Me> {
     responses((status = 200, body = Vec<AgentView>), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn list_agents(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<AgentView>>, ApiError> {
+pub async fn list_agents(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<AgentView>>, ApiError> {
     caller.require_agent()?;
-    Ok(Json(state.store.list_agents().await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .list_agents()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(
@@ -125,14 +192,24 @@ pub async fn list_agents(State(state): State<AppState>, caller: Caller) -> Resul
     responses((status = 201, body = AgentView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn create_agent(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateAgent>) -> Result<(StatusCode, Json<AgentView>), ApiError> {
+pub async fn create_agent(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateAgent>,
+) -> Result<(StatusCode, Json<AgentView>), ApiError> {
     caller.require_role(Role::Admin)?;
     if body.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::unprocessable("weak_password", format!("Passwords need at least {MIN_PASSWORD_CHARS} characters.")));
+        return Err(ApiError::unprocessable(
+            "weak_password",
+            format!("Passwords need at least {MIN_PASSWORD_CHARS} characters."),
+        ));
     }
     let capacity = body.capacity.unwrap_or(20);
     if !(1..=500).contains(&capacity) {
-        return Err(ApiError::unprocessable("invalid_capacity", "Capacity is between 1 and 500 tickets."));
+        return Err(ApiError::unprocessable(
+            "invalid_capacity",
+            "Capacity is between 1 and 500 tickets.",
+        ));
     }
     let agent = state
         .store
@@ -157,24 +234,51 @@ pub async fn create_agent(State(state): State<AppState>, caller: Caller, ApiJson
     responses((status = 201, description = "The token, shown once", body = TokenCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session" = []), ("bearer" = []))
 )]
-pub async fn create_token(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateToken>) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     let agent = caller.require_agent()?;
-    if let Caller::Agent { via: Via::Token { scope }, .. } = &caller
+    if let Caller::Agent {
+        via: Via::Token { scope },
+        ..
+    } = &caller
         && scope != "full"
     {
-        return Err(ApiError::forbidden("A limited token cannot make new tokens."));
+        return Err(ApiError::forbidden(
+            "A limited token cannot make new tokens.",
+        ));
     }
-    let name = PersonName::parse(&body.name).map_err(|_| ApiError::unprocessable("invalid_name", "Give the token a one-line name."))?;
+    let name = PersonName::parse(&body.name)
+        .map_err(|_| ApiError::unprocessable("invalid_name", "Give the token a one-line name."))?;
     let scope = body.scope.unwrap_or_else(|| "full".into());
     if scope != "full" && scope != "read" {
-        return Err(ApiError::unprocessable("invalid_scope", "`scope` is `full` or `read`."));
+        return Err(ApiError::unprocessable(
+            "invalid_scope",
+            "`scope` is `full` or `read`.",
+        ));
     }
     let secret = auth::new_secret("rct");
     let token = state
         .store
-        .create_api_token(NewApiToken { principal: Principal::Agent(agent.id), name: name.into_inner(), token_hash: auth::sha256_hex(&secret), scope, now: now() })
+        .create_api_token(NewApiToken {
+            principal: Principal::Agent(agent.id),
+            name: name.into_inner(),
+            token_hash: auth::sha256_hex(&secret),
+            scope,
+            now: now(),
+        })
         .await?;
-    Ok((StatusCode::CREATED, Json(TokenCreated { id: token.id, name: token.name, scope: token.scope, token: secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreated {
+            id: token.id,
+            name: token.name,
+            scope: token.scope,
+            token: secret,
+        }),
+    ))
 }
 
 #[utoipa::path(
@@ -183,9 +287,16 @@ pub async fn create_token(State(state): State<AppState>, caller: Caller, ApiJson
     responses((status = 204, description = "Revoked"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("session" = []), ("bearer" = []))
 )]
-pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     // Admins may revoke anyone's token; tokens are otherwise revoked by the CLI.
     caller.require_role(Role::Admin)?;
-    state.store.revoke_api_token(parse_id(&id, "token")?, now()).await?;
+    state
+        .store
+        .revoke_api_token(parse_id(&id, "token")?, now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

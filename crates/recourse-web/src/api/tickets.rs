@@ -2,32 +2,40 @@
 
 use std::sync::atomic::Ordering;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use recourse_domain::{
-    AgentId, Body, Channel, EmailAddress, EventKind, MessageKind, Need, PersonName, Priority, Status, Subject, Tag,
-    Ticket, TicketChange, TicketId,
+    AgentId, Body, Channel, EmailAddress, EventKind, MessageKind, Need, PersonName, Priority,
+    Status, Subject, Tag, Ticket, TicketChange, TicketId,
 };
-use recourse_store::{AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter};
+use recourse_store::{
+    AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::views::*;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{parse_id, ApiJson, ApiQuery};
-use crate::{now, AppState};
+use crate::extract::{ApiJson, ApiQuery, parse_id};
+use crate::{AppState, now};
 
 const DEFAULT_RUNG: &str = recourse_domain::DEFAULT_RUNGS[0];
 
 /// Loads a ticket the caller may see. A customer asking for someone else's ticket
 /// gets the same 404 as for a ticket that does not exist: no existence leak.
-async fn visible_ticket(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Ticket, ApiError> {
+async fn visible_ticket(
+    state: &AppState,
+    caller: &Caller,
+    raw_id: &str,
+) -> Result<Ticket, ApiError> {
     let id = TicketId(parse_id(raw_id, "ticket")?);
     let ticket = state.store.get_ticket(id).await?;
     match caller {
-        Caller::Customer { customer, .. } if ticket.customer_id != customer.id => Err(ApiError::not_found("ticket")),
+        Caller::Customer { customer, .. } if ticket.customer_id != customer.id => {
+            Err(ApiError::not_found("ticket"))
+        }
         _ => Ok(ticket),
     }
 }
@@ -41,7 +49,11 @@ async fn visible_ticket(state: &AppState, caller: &Caller, raw_id: &str) -> Resu
     ),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn create_ticket(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateTicket>) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+pub async fn create_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTicket>,
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let subject = Subject::parse(&body.subject)?;
     let text = Body::parse(&body.body)?;
     let need = body.need.as_deref().map(Need::parse).transpose()?.flatten();
@@ -49,10 +61,18 @@ pub async fn create_ticket(State(state): State<AppState>, caller: Caller, ApiJso
     let now = now();
     let (customer_id, channel) = match &caller {
         Caller::Agent { .. } => {
-            let input = body.customer.as_ref().ok_or_else(|| ApiError::unprocessable("missing_customer", "Say who the ticket is for: `customer.email`."))?;
+            let input = body.customer.as_ref().ok_or_else(|| {
+                ApiError::unprocessable(
+                    "missing_customer",
+                    "Say who the ticket is for: `customer.email`.",
+                )
+            })?;
             let email = EmailAddress::parse(&input.email)?;
             let name = input.name.as_deref().map(PersonName::parse).transpose()?;
-            let customer = state.store.upsert_customer(&email, name.as_ref().map(|n| n.as_str()), now).await?;
+            let customer = state
+                .store
+                .upsert_customer(&email, name.as_ref().map(|n| n.as_str()), now)
+                .await?;
             (customer.id, Channel::Api)
         }
         Caller::Customer { customer, .. } => {
@@ -60,7 +80,9 @@ pub async fn create_ticket(State(state): State<AppState>, caller: Caller, ApiJso
             if let Some(input) = &body.customer
                 && EmailAddress::parse(&input.email)? != customer.email
             {
-                return Err(ApiError::forbidden("A customer can only open tickets for themselves."));
+                return Err(ApiError::forbidden(
+                    "A customer can only open tickets for themselves.",
+                ));
             }
             (customer.id, Channel::Portal)
         }
@@ -80,7 +102,10 @@ pub async fn create_ticket(State(state): State<AppState>, caller: Caller, ApiJso
             now,
         })
         .await?;
-    state.metrics.tickets_created.fetch_add(1, Ordering::Relaxed);
+    state
+        .metrics
+        .tickets_created
+        .fetch_add(1, Ordering::Relaxed);
     Ok((StatusCode::CREATED, Json(ticket.into())))
 }
 
@@ -90,12 +115,23 @@ pub async fn create_ticket(State(state): State<AppState>, caller: Caller, ApiJso
     responses((status = 200, body = TicketDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn get_ticket(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TicketDetail>, ApiError> {
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TicketDetail>, ApiError> {
     let ticket = visible_ticket(&state, &caller, &id).await?;
-    let (messages, interventions, events) =
-        tokio::try_join!(state.store.messages(ticket.id), state.store.interventions(ticket.id), state.store.events(ticket.id))?;
+    let (messages, interventions, events) = tokio::try_join!(
+        state.store.messages(ticket.id),
+        state.store.interventions(ticket.id),
+        state.store.events(ticket.id)
+    )?;
     let for_customer = caller.agent().is_none();
-    let messages: Vec<MessageView> = messages.into_iter().filter(|m| !(for_customer && m.kind == MessageKind::Note)).map(Into::into).collect();
+    let messages: Vec<MessageView> = messages
+        .into_iter()
+        .filter(|m| !(for_customer && m.kind == MessageKind::Note))
+        .map(Into::into)
+        .collect();
     // Customers see the conversation and status changes, not the desk's inner workings.
     let history = events
         .into_iter()
@@ -103,13 +139,27 @@ pub async fn get_ticket(State(state): State<AppState>, caller: Caller, Path(id):
             !for_customer
                 || matches!(
                     e.kind,
-                    EventKind::TicketCreated { .. } | EventKind::StatusChanged { .. } | EventKind::MessageAdded { kind: MessageKind::Inbound | MessageKind::Reply, .. }
+                    EventKind::TicketCreated { .. }
+                        | EventKind::StatusChanged { .. }
+                        | EventKind::MessageAdded {
+                            kind: MessageKind::Inbound | MessageKind::Reply,
+                            ..
+                        }
                 )
         })
         .map(Into::into)
         .collect();
-    let interventions = if for_customer { Vec::new() } else { interventions.into_iter().map(Into::into).collect() };
-    Ok(Json(TicketDetail { ticket: ticket.into(), messages, interventions, history }))
+    let interventions = if for_customer {
+        Vec::new()
+    } else {
+        interventions.into_iter().map(Into::into).collect()
+    };
+    Ok(Json(TicketDetail {
+        ticket: ticket.into(),
+        messages,
+        interventions,
+        history,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -130,35 +180,69 @@ pub struct ListParams {
 }
 
 fn parse_filter(p: &ListParams, caller: &Caller) -> Result<TicketFilter, ApiError> {
-    let status = p.status.as_deref().map(Status::parse).transpose().map_err(|e| ApiError::bad_request("invalid_status", e.to_string()))?;
-    let rung = p.rung.as_deref().map(recourse_domain::RungName::parse).transpose().map_err(|e| ApiError::bad_request(e.code, e.message))?;
+    let status = p
+        .status
+        .as_deref()
+        .map(Status::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_status", e.to_string()))?;
+    let rung = p
+        .rung
+        .as_deref()
+        .map(recourse_domain::RungName::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.code, e.message))?;
     let assignee = match p.assignee.as_deref() {
         None => AssigneeFilter::Any,
         Some("none") => AssigneeFilter::Unassigned,
         Some("me") => AssigneeFilter::Agent(caller.require_agent()?.id),
-        Some(raw) => AssigneeFilter::Agent(AgentId(
-            raw.parse().map_err(|_| ApiError::bad_request("invalid_assignee", "`assignee` is an agent id, `me` or `none`."))?,
-        )),
+        Some(raw) => AssigneeFilter::Agent(AgentId(raw.parse().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_assignee",
+                "`assignee` is an agent id, `me` or `none`.",
+            )
+        })?)),
     };
-    let tag = p.tag.as_deref().map(Tag::parse).transpose().map_err(|e| ApiError::bad_request(e.code, e.message))?;
+    let tag = p
+        .tag
+        .as_deref()
+        .map(Tag::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.code, e.message))?;
     let before = match p.cursor.as_deref() {
         None => None,
         Some(c) => Some(TicketId(
             c.strip_prefix("t")
                 .and_then(|n| n.parse::<i64>().ok())
                 .filter(|n| *n > 0)
-                .ok_or_else(|| ApiError::bad_request("invalid_cursor", "That cursor did not come from this API."))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_cursor",
+                        "That cursor did not come from this API.",
+                    )
+                })?,
         )),
     };
     let limit = p.limit.unwrap_or(25);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", "`limit` must be between 1 and 100."));
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "`limit` must be between 1 and 100.",
+        ));
     }
     let customer = match caller {
         Caller::Customer { customer, .. } => Some(customer.id),
         Caller::Agent { .. } => None,
     };
-    Ok(TicketFilter { status, rung: rung.map(|r| r.into_inner()), assignee, tag: tag.map(|t| t.into_inner()), customer, before, limit })
+    Ok(TicketFilter {
+        status,
+        rung: rung.map(|r| r.into_inner()),
+        assignee,
+        tag: tag.map(|t| t.into_inner()),
+        customer,
+        before,
+        limit,
+    })
 }
 
 #[utoipa::path(
@@ -167,14 +251,31 @@ fn parse_filter(p: &ListParams, caller: &Caller) -> Result<TicketFilter, ApiErro
     responses((status = 200, body = TicketPage), (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn list_tickets(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<ListParams>) -> Result<Json<TicketPage>, ApiError> {
+pub async fn list_tickets(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<TicketPage>, ApiError> {
     let mut filter = parse_filter(&p, &caller)?;
     if let Some(q) = p.q.as_deref().filter(|q| !q.trim().is_empty()) {
         if p.cursor.is_some() {
-            return Err(ApiError::bad_request("invalid_cursor", "Search results come in one page; drop `cursor` when using `q`."));
+            return Err(ApiError::bad_request(
+                "invalid_cursor",
+                "Search results come in one page; drop `cursor` when using `q`.",
+            ));
         }
-        let hits = state.store.search(&SearchQuery { text: q.to_owned(), customer: filter.customer, filter }).await?;
-        return Ok(Json(TicketPage { tickets: hits.into_iter().map(|h| h.ticket.into()).collect(), next_cursor: None }));
+        let hits = state
+            .store
+            .search(&SearchQuery {
+                text: q.to_owned(),
+                customer: filter.customer,
+                filter,
+            })
+            .await?;
+        return Ok(Json(TicketPage {
+            tickets: hits.into_iter().map(|h| h.ticket.into()).collect(),
+            next_cursor: None,
+        }));
     }
     let limit = filter.limit;
     filter.limit += 1; // one extra tells whether another page exists
@@ -185,7 +286,10 @@ pub async fn list_tickets(State(state): State<AppState>, caller: Caller, ApiQuer
     } else {
         None
     };
-    Ok(Json(TicketPage { tickets: tickets.into_iter().map(Into::into).collect(), next_cursor }))
+    Ok(Json(TicketPage {
+        tickets: tickets.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }
 
 #[utoipa::path(
@@ -195,14 +299,27 @@ pub async fn list_tickets(State(state): State<AppState>, caller: Caller, ApiQuer
     responses((status = 200, body = TicketView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn patch_ticket(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<PatchTicket>) -> Result<Json<TicketView>, ApiError> {
+pub async fn patch_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchTicket>,
+) -> Result<Json<TicketView>, ApiError> {
     let id = TicketId(parse_id(&id, "ticket")?);
     caller.require_agent()?;
     let assignee = match body.assignee_id {
         Some(Some(raw)) => {
-            let agent = state.store.get_agent(AgentId(raw)).await.map_err(|_| ApiError::unprocessable("unknown_assignee", "There is no agent with that id to assign."))?;
+            let agent = state.store.get_agent(AgentId(raw)).await.map_err(|_| {
+                ApiError::unprocessable(
+                    "unknown_assignee",
+                    "There is no agent with that id to assign.",
+                )
+            })?;
             if !agent.active {
-                return Err(ApiError::unprocessable("inactive_assignee", "That agent's account is switched off."));
+                return Err(ApiError::unprocessable(
+                    "inactive_assignee",
+                    "That agent's account is switched off.",
+                ));
             }
             Some(Some(agent.id))
         }
@@ -212,12 +329,23 @@ pub async fn patch_ticket(State(state): State<AppState>, caller: Caller, Path(id
     let change = TicketChange {
         status: body.status,
         priority: body.priority,
-        need: body.need.map(|n| n.as_deref().map(Need::parse).transpose().map(Option::flatten)).transpose()?,
+        need: body
+            .need
+            .map(|n| {
+                n.as_deref()
+                    .map(Need::parse)
+                    .transpose()
+                    .map(Option::flatten)
+            })
+            .transpose()?,
         assignee,
         tags: body.tags.as_deref().map(Tag::parse_all).transpose()?,
         outcome: body.outcome,
     };
-    let ticket = state.store.update_ticket(id, change, caller.actor(), now()).await?;
+    let ticket = state
+        .store
+        .update_ticket(id, change, caller.actor(), now())
+        .await?;
     Ok(Json(ticket.into()))
 }
 
@@ -228,28 +356,61 @@ pub async fn patch_ticket(State(state): State<AppState>, caller: Caller, Path(id
     responses((status = 201, body = MessageCreated), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn post_message(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<PostMessage>) -> Result<(StatusCode, Json<MessageCreated>), ApiError> {
+pub async fn post_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<(StatusCode, Json<MessageCreated>), ApiError> {
     let ticket = visible_ticket(&state, &caller, &id).await?;
     let text = Body::parse(&body.body)?;
     let (kind, channel, status) = match &caller {
         Caller::Agent { .. } => match body.kind {
             Some(k @ (MessageKind::Reply | MessageKind::Note)) => (k, Channel::Api, body.status),
-            Some(MessageKind::Inbound) => return Err(ApiError::unprocessable("invalid_kind", "Agents post a `reply` or a `note`.")),
-            None => return Err(ApiError::unprocessable("missing_field", "Say whether this is a `reply` or a `note` in `kind`.")),
+            Some(MessageKind::Inbound) => {
+                return Err(ApiError::unprocessable(
+                    "invalid_kind",
+                    "Agents post a `reply` or a `note`.",
+                ));
+            }
+            None => {
+                return Err(ApiError::unprocessable(
+                    "missing_field",
+                    "Say whether this is a `reply` or a `note` in `kind`.",
+                ));
+            }
         },
         Caller::Customer { .. } => {
-            if matches!(body.kind, Some(MessageKind::Reply | MessageKind::Note)) || body.status.is_some() {
-                return Err(ApiError::forbidden("Customers write messages; only agents reply, add notes or set a status."));
+            if matches!(body.kind, Some(MessageKind::Reply | MessageKind::Note))
+                || body.status.is_some()
+            {
+                return Err(ApiError::forbidden(
+                    "Customers write messages; only agents reply, add notes or set a status.",
+                ));
             }
             (MessageKind::Inbound, Channel::Portal, None)
         }
     };
     let (message, ticket) = state
         .store
-        .add_message(NewMessage { ticket_id: ticket.id, kind, channel, author: caller.actor(), body: text, status, now: now() })
+        .add_message(NewMessage {
+            ticket_id: ticket.id,
+            kind,
+            channel,
+            author: caller.actor(),
+            body: text,
+            status,
+            now: now(),
+        })
         .await?;
     state.metrics.messages_added.fetch_add(1, Ordering::Relaxed);
-    Ok((StatusCode::CREATED, Json(MessageCreated { message: message.into(), ticket: ticket.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(MessageCreated {
+            message: message.into(),
+            ticket: ticket.into(),
+        }),
+    ))
 }
 
 #[utoipa::path(
@@ -259,17 +420,33 @@ pub async fn post_message(State(state): State<AppState>, caller: Caller, Path(id
     responses((status = 201, body = InterventionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn post_intervention(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<PostIntervention>) -> Result<(StatusCode, Json<InterventionView>), ApiError> {
+pub async fn post_intervention(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PostIntervention>,
+) -> Result<(StatusCode, Json<InterventionView>), ApiError> {
     let agent = caller.require_agent()?.id;
     let ticket = visible_ticket(&state, &caller, &id).await?;
-    let description = Body::parse(&body.description).map_err(|e| ApiError::unprocessable(if e.code == "empty_body" { "empty_description" } else { e.code }, e.message.replace("message", "description")))?;
+    let description = Body::parse(&body.description).map_err(|e| {
+        ApiError::unprocessable(
+            if e.code == "empty_body" {
+                "empty_description"
+            } else {
+                e.code
+            },
+            e.message.replace("message", "description"),
+        )
+    })?;
     let intervention = state
         .store
         .add_intervention(NewIntervention {
             ticket_id: ticket.id,
             kind: body.kind,
             description,
-            result: body.result.unwrap_or(recourse_domain::InterventionResult::Pending),
+            result: body
+                .result
+                .unwrap_or(recourse_domain::InterventionResult::Pending),
             agent_id: Some(agent),
             now: now(),
         })
@@ -292,21 +469,52 @@ pub struct SearchParams {
     responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<SearchParams>) -> Result<Json<SearchResults>, ApiError> {
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResults>, ApiError> {
     if p.q.trim().is_empty() {
-        return Err(ApiError::bad_request("empty_query", "Say what to search for in `q`."));
+        return Err(ApiError::bad_request(
+            "empty_query",
+            "Say what to search for in `q`.",
+        ));
     }
     if p.q.len() > 1000 {
-        return Err(ApiError::bad_request("query_too_long", "Search text is limited to 1000 characters."));
+        return Err(ApiError::bad_request(
+            "query_too_long",
+            "Search text is limited to 1000 characters.",
+        ));
     }
     let limit = p.limit.unwrap_or(25);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", "`limit` must be between 1 and 100."));
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "`limit` must be between 1 and 100.",
+        ));
     }
     let customer = match &caller {
         Caller::Customer { customer, .. } => Some(customer.id),
         Caller::Agent { .. } => None,
     };
-    let hits = state.store.search(&SearchQuery { text: p.q, customer, filter: TicketFilter { limit, ..TicketFilter::default() } }).await?;
-    Ok(Json(SearchResults { hits: hits.into_iter().map(|h| SearchHitView { ticket: h.ticket.into(), score: h.score }).collect() }))
+    let hits = state
+        .store
+        .search(&SearchQuery {
+            text: p.q,
+            customer,
+            filter: TicketFilter {
+                limit,
+                ..TicketFilter::default()
+            },
+        })
+        .await?;
+    Ok(Json(SearchResults {
+        hits: hits
+            .into_iter()
+            .map(|h| SearchHitView {
+                ticket: h.ticket.into(),
+                score: h.score,
+            })
+            .collect(),
+    }))
 }

@@ -2,9 +2,9 @@
 
 use recourse_domain::{Event, Intervention, Message, Ticket};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::Object;
 use utoipa::ToSchema;
+use utoipa::openapi::Object;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::extract::double_option;
 use crate::rfc3339;
@@ -14,7 +14,10 @@ pub mod words {
     use super::*;
 
     fn words(list: &[&str]) -> Object {
-        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(list.iter().copied())).build()
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(list.iter().copied()))
+            .build()
     }
 
     pub fn status() -> Object {
@@ -167,7 +170,10 @@ pub struct ActorView {
 
 impl From<recourse_domain::Actor> for ActorView {
     fn from(a: recourse_domain::Actor) -> Self {
-        ActorView { kind: a.kind().to_owned(), id: a.id() }
+        ActorView {
+            kind: a.kind().to_owned(),
+            id: a.id(),
+        }
     }
 }
 
@@ -186,7 +192,14 @@ pub struct MessageView {
 
 impl From<Message> for MessageView {
     fn from(m: Message) -> Self {
-        MessageView { id: m.id.0, kind: m.kind, channel: m.channel, author: m.author.into(), body: m.body, created_at: rfc3339(m.created_at) }
+        MessageView {
+            id: m.id.0,
+            kind: m.kind,
+            channel: m.channel,
+            author: m.author.into(),
+            body: m.body,
+            created_at: rfc3339(m.created_at),
+        }
     }
 }
 
@@ -233,7 +246,13 @@ impl From<Event> for EventView {
         if let Some(obj) = data.as_object_mut() {
             obj.remove("type");
         }
-        EventView { id: e.id.0, at: rfc3339(e.at), actor: e.actor.into(), kind: e.kind.name().to_owned(), data }
+        EventView {
+            id: e.id.0,
+            at: rfc3339(e.at),
+            actor: e.actor.into(),
+            kind: e.kind.name().to_owned(),
+            data,
+        }
     }
 }
 
