@@ -2,9 +2,10 @@
 //! backend reads its rows into these plain parts; the checks live here once.
 
 use recourse_domain::{
-    Actor, Agent, AgentId, Channel, Customer, CustomerId, EmailAddress, Event, EventId, EventKind, Experience,
-    Intervention, InterventionId, InterventionKind, InterventionResult, Message, MessageId, MessageKind, Millis,
-    OrganizationId, Outcome, Priority, Role, Status, TeamId, Ticket, TicketId,
+    Actor, Agent, AgentId, Channel, Customer, CustomerId, EmailAddress, Event, EventId, EventKind,
+    Experience, Intervention, InterventionId, InterventionKind, InterventionResult, Message,
+    MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, Status, TeamId,
+    Ticket, TicketId,
 };
 
 use crate::{Result, StoreError};
@@ -14,7 +15,10 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 pub(crate) fn tags_json(tags: &[String]) -> String {
@@ -60,7 +64,12 @@ pub(crate) fn ticket(p: TicketParts) -> Result<Ticket> {
         assignee_id: p.assignee_id.map(AgentId),
         team_id: p.team_id.map(TeamId),
         tags: tags_from_json(&p.tags)?,
-        outcome: p.outcome.as_deref().map(Outcome::parse).transpose().map_err(|e| corrupt("outcome", e))?,
+        outcome: p
+            .outcome
+            .as_deref()
+            .map(Outcome::parse)
+            .transpose()
+            .map_err(|e| corrupt("outcome", e))?,
         created_at: Millis(p.created_at),
         updated_at: Millis(p.updated_at),
     })
@@ -94,7 +103,13 @@ pub(crate) fn agent(p: AgentParts) -> Result<Agent> {
     })
 }
 
-pub(crate) fn customer(id: i64, email: String, name: Option<String>, org: Option<i64>, created_at: i64) -> Result<Customer> {
+pub(crate) fn customer(
+    id: i64,
+    email: String,
+    name: Option<String>,
+    org: Option<i64>,
+    created_at: i64,
+) -> Result<Customer> {
     Ok(Customer {
         id: CustomerId(id),
         email: EmailAddress::parse(&email).map_err(|e| corrupt("customer email", e))?,
@@ -121,7 +136,8 @@ pub(crate) fn message(p: MessageParts) -> Result<Message> {
         ticket_id: TicketId(p.ticket_id),
         kind: MessageKind::parse(&p.kind).map_err(|e| corrupt("message kind", e))?,
         channel: Channel::parse(&p.channel).map_err(|e| corrupt("channel", e))?,
-        author: Actor::from_parts(&p.author_kind, p.author_id).ok_or_else(|| corrupt("message author", &p.author_kind))?,
+        author: Actor::from_parts(&p.author_kind, p.author_id)
+            .ok_or_else(|| corrupt("message author", &p.author_kind))?,
         body: p.body,
         created_at: Millis(p.created_at),
     })
@@ -143,17 +159,26 @@ pub(crate) fn intervention(p: InterventionParts) -> Result<Intervention> {
         ticket_id: TicketId(p.ticket_id),
         kind: InterventionKind::parse(&p.kind).map_err(|e| corrupt("intervention kind", e))?,
         description: p.description,
-        result: InterventionResult::parse(&p.result).map_err(|e| corrupt("intervention result", e))?,
+        result: InterventionResult::parse(&p.result)
+            .map_err(|e| corrupt("intervention result", e))?,
         agent_id: p.agent_id.map(AgentId),
         created_at: Millis(p.created_at),
     })
 }
 
-pub(crate) fn event(id: i64, ticket: Option<i64>, actor_kind: String, actor_id: Option<i64>, data: String, at: i64) -> Result<Event> {
+pub(crate) fn event(
+    id: i64,
+    ticket: Option<i64>,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    data: String,
+    at: i64,
+) -> Result<Event> {
     Ok(Event {
         id: EventId(id),
         ticket_id: ticket.map(TicketId),
-        actor: Actor::from_parts(&actor_kind, actor_id).ok_or_else(|| corrupt("event actor", &actor_kind))?,
+        actor: Actor::from_parts(&actor_kind, actor_id)
+            .ok_or_else(|| corrupt("event actor", &actor_kind))?,
         kind: serde_json::from_str(&data).map_err(|e| corrupt("event data", e))?,
         at: Millis(at),
     })

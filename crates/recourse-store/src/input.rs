@@ -1,8 +1,9 @@
 //! What callers hand the store, and the small records only the store deals in.
 
 use recourse_domain::{
-    Actor, AgentId, Body, Channel, CustomerId, EmailAddress, Experience, InterventionKind, InterventionResult,
-    MessageKind, Millis, Need, PersonName, Priority, Role, Status, Subject, Tag, TeamId, Ticket, TicketId,
+    Actor, AgentId, Body, Channel, CustomerId, EmailAddress, Experience, InterventionKind,
+    InterventionResult, MessageKind, Millis, Need, PersonName, Priority, Role, Status, Subject,
+    Tag, TeamId, Ticket, TicketId,
 };
 
 #[derive(Debug, Clone)]

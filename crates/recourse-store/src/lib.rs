@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 pub use input::*;
-pub use recourse_domain::TicketChange;
 pub use postgres::PgStore;
+pub use recourse_domain::TicketChange;
 use recourse_domain::{
-    Actor, Agent, AgentId, Customer, CustomerId, EmailAddress, Event, Intervention, Message, Millis, Organization,
-    Team, Ticket, TicketId, ChangeError,
+    Actor, Agent, AgentId, ChangeError, Customer, CustomerId, EmailAddress, Event, Intervention,
+    Message, Millis, Organization, Team, Ticket, TicketId,
 };
 pub use sqlite::SqliteStore;
 
@@ -56,10 +56,20 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
 
     // --- people ---
-    async fn upsert_customer(&self, email: &EmailAddress, name: Option<&str>, now: Millis) -> Result<Customer>;
+    async fn upsert_customer(
+        &self,
+        email: &EmailAddress,
+        name: Option<&str>,
+        now: Millis,
+    ) -> Result<Customer>;
     async fn get_customer(&self, id: CustomerId) -> Result<Customer>;
     async fn customer_by_email(&self, email: &EmailAddress) -> Result<Option<Customer>>;
-    async fn create_organization(&self, name: &str, domain: Option<&str>, now: Millis) -> Result<Organization>;
+    async fn create_organization(
+        &self,
+        name: &str,
+        domain: Option<&str>,
+        now: Millis,
+    ) -> Result<Organization>;
     async fn create_team(&self, name: &str) -> Result<Team>;
     async fn list_teams(&self) -> Result<Vec<Team>>;
     async fn create_agent(&self, agent: NewAgent) -> Result<Agent>;
@@ -83,7 +93,13 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first; `filter.before` is the cursor (an id), and up to `filter.limit` come back.
     async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<Ticket>>;
     /// Applies a change through the domain rules under a row lock and records its events.
-    async fn update_ticket(&self, id: TicketId, change: TicketChange, actor: Actor, now: Millis) -> Result<Ticket>;
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: TicketChange,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket>;
     async fn add_message(&self, message: NewMessage) -> Result<(Message, Ticket)>;
     async fn add_intervention(&self, intervention: NewIntervention) -> Result<Intervention>;
     async fn messages(&self, ticket: TicketId) -> Result<Vec<Message>>;
@@ -94,7 +110,12 @@ pub trait Store: Send + Sync + 'static {
 
     // --- whole-database operations (db copy, reports) ---
     async fn count_rows(&self, table: &str) -> Result<i64>;
-    async fn export_rows(&self, table: &table::Table, after: i64, limit: i64) -> Result<Vec<table::Row>>;
+    async fn export_rows(
+        &self,
+        table: &table::Table,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<table::Row>>;
     /// Writes rows with their ids kept; used by `db copy` into an empty database.
     async fn import_rows(&self, table: &table::Table, rows: &[table::Row]) -> Result<()>;
     /// Brings id sequences and derived indexes up to date after an import.
@@ -108,7 +129,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         Ok(Arc::new(PgStore::connect(url).await?))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Ok(Arc::new(SqliteStore::open(std::path::Path::new(path)).await?))
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     }
 }
 

@@ -26,7 +26,11 @@ pub struct Table {
 
 impl Table {
     pub fn column_list(&self) -> String {
-        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        self.columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -35,12 +39,29 @@ use Col::*;
 /// Copy order respects foreign keys. Sessions are not copied (people sign in again);
 /// `ticket_tags` and search indexes are derived and rebuilt by `finish_import`.
 pub const TABLES: &[Table] = &[
-    Table { name: "organizations", columns: &[("id", Int), ("name", Text), ("domain", Text), ("created_at", Int)] },
+    Table {
+        name: "organizations",
+        columns: &[
+            ("id", Int),
+            ("name", Text),
+            ("domain", Text),
+            ("created_at", Int),
+        ],
+    },
     Table {
         name: "customers",
-        columns: &[("id", Int), ("email", Text), ("name", Text), ("organization_id", Int), ("created_at", Int)],
+        columns: &[
+            ("id", Int),
+            ("email", Text),
+            ("name", Text),
+            ("organization_id", Int),
+            ("created_at", Int),
+        ],
     },
-    Table { name: "teams", columns: &[("id", Int), ("name", Text)] },
+    Table {
+        name: "teams",
+        columns: &[("id", Int), ("name", Text)],
+    },
     Table {
         name: "agents",
         columns: &[

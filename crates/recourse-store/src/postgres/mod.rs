@@ -6,27 +6,36 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use recourse_domain::{
-    apply_change, message_change, Actor, Agent, AgentId, Customer, CustomerId, EmailAddress, Event, EventKind,
-    Intervention, InterventionId, Message, MessageId, Millis, Organization, OrganizationId, Team, TeamId, Ticket,
-    TicketChange, TicketId,
+    Actor, Agent, AgentId, Customer, CustomerId, EmailAddress, Event, EventKind, Intervention,
+    InterventionId, Message, MessageId, Millis, Organization, OrganizationId, Team, TeamId, Ticket,
+    TicketChange, TicketId, apply_change, message_change,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Postgres, PgConnection};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::decode;
 use crate::table::{Cell, Col, Row as TableRow, Table};
 use crate::{
-    ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention, NewMessage, NewSession, NewTicket,
-    Principal, Result, SearchHit, SearchQuery, Session, Store, StoreError, TicketFilter,
+    ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention, NewMessage,
+    NewSession, NewTicket, Principal, Result, SearchHit, SearchQuery, Session, Store, StoreError,
+    TicketFilter,
 };
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "events_no_truncate",
+        include_str!("migrations/0002_events_no_truncate.sql"),
+    ),
+];
 
 /// Any constant works; it only has to be the same on every node.
 const MIGRATION_LOCK: i64 = 0x7265_636f_7572_7365; // "recourse"
 
 const TICKET_COLS: &str = "id, number, subject, need, status, priority, rung, customer_id, assignee_id, team_id, tags, outcome, created_at, updated_at";
-const AGENT_COLS: &str = "id, email, name, role, experience, skills, team_id, capacity, active, created_at";
+const AGENT_COLS: &str =
+    "id, email, name, role, experience, skills, team_id, capacity, active, created_at";
 
 pub struct PgStore {
     pool: PgPool,
@@ -36,7 +45,11 @@ impl PgStore {
     /// Connects and brings the schema up to date. Safe to call from several nodes at
     /// once: migrations run under an advisory lock, so exactly one node applies them.
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
         migrate(&pool).await?;
         Ok(PgStore { pool })
     }
@@ -48,27 +61,36 @@ impl PgStore {
 
 async fn migrate(pool: &PgPool) -> Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .execute(&mut *tx)
     .await?;
     for (version, name, sql) in MIGRATIONS {
-        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
         if done.is_some() {
             continue;
         }
-        sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(|e| StoreError::Migration(format!("{version}_{name}: {e}")))?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(version)
-            .bind(name)
-            .bind(decode::now_millis())
+        sqlx::raw_sql(*sql)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(|e| StoreError::Migration(format!("{version}_{name}: {e}")))?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(version)
+        .bind(name)
+        .bind(decode::now_millis())
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -109,7 +131,13 @@ fn agent_from_row(r: &PgRow) -> Result<Agent> {
 }
 
 fn customer_from_row(r: &PgRow) -> Result<Customer> {
-    decode::customer(r.try_get("id")?, r.try_get("email")?, r.try_get("name")?, r.try_get("organization_id")?, r.try_get("created_at")?)
+    decode::customer(
+        r.try_get("id")?,
+        r.try_get("email")?,
+        r.try_get("name")?,
+        r.try_get("organization_id")?,
+        r.try_get("created_at")?,
+    )
 }
 
 fn message_from_row(r: &PgRow) -> Result<Message> {
@@ -138,10 +166,23 @@ fn intervention_from_row(r: &PgRow) -> Result<Intervention> {
 }
 
 fn event_from_row(r: &PgRow) -> Result<Event> {
-    decode::event(r.try_get("id")?, r.try_get("ticket_id")?, r.try_get("actor_kind")?, r.try_get("actor_id")?, r.try_get("data")?, r.try_get("at")?)
+    decode::event(
+        r.try_get("id")?,
+        r.try_get("ticket_id")?,
+        r.try_get("actor_kind")?,
+        r.try_get("actor_id")?,
+        r.try_get("data")?,
+        r.try_get("at")?,
+    )
 }
 
-async fn insert_event(conn: &mut PgConnection, ticket: Option<TicketId>, actor: Actor, kind: &EventKind, at: Millis) -> Result<()> {
+async fn insert_event(
+    conn: &mut PgConnection,
+    ticket: Option<TicketId>,
+    actor: Actor,
+    kind: &EventKind,
+    at: Millis,
+) -> Result<()> {
     sqlx::query("INSERT INTO events (ticket_id, actor_kind, actor_id, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(ticket.map(|t| t.0))
         .bind(actor.kind())
@@ -155,17 +196,26 @@ async fn insert_event(conn: &mut PgConnection, ticket: Option<TicketId>, actor: 
 }
 
 async fn lock_ticket(conn: &mut PgConnection, id: TicketId) -> Result<Ticket> {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {TICKET_COLS} FROM tickets WHERE id = $1 FOR UPDATE")))
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound("ticket"))?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TICKET_COLS} FROM tickets WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound("ticket"))?;
     ticket_from_row(&row)
 }
 
 /// Writes a ticket's new state and its events, keeping `ticket_tags` and the
 /// subject's search document in step.
-async fn save_ticket(conn: &mut PgConnection, before: &Ticket, after: &Ticket, events: &[EventKind], actor: Actor, now: Millis) -> Result<()> {
+async fn save_ticket(
+    conn: &mut PgConnection,
+    before: &Ticket,
+    after: &Ticket,
+    events: &[EventKind],
+    actor: Actor,
+    now: Millis,
+) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -183,7 +233,10 @@ async fn save_ticket(conn: &mut PgConnection, before: &Ticket, after: &Ticket, e
     .execute(&mut *conn)
     .await?;
     if before.tags != after.tags {
-        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(after.id.0).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
+            .bind(after.id.0)
+            .execute(&mut *conn)
+            .await?;
         insert_tags(conn, after.id, &after.tags).await?;
     }
     for e in events {
@@ -194,7 +247,11 @@ async fn save_ticket(conn: &mut PgConnection, before: &Ticket, after: &Ticket, e
 
 async fn insert_tags(conn: &mut PgConnection, id: TicketId, tags: &[String]) -> Result<()> {
     for tag in tags {
-        sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)").bind(id.0).bind(tag).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+            .bind(id.0)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -216,7 +273,9 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, f: &TicketFilter) {
         }
     }
     if let Some(tag) = &f.tag {
-        qb.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ").push_bind(tag.clone()).push(")");
+        qb.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ")
+            .push_bind(tag.clone())
+            .push(")");
     }
     if let Some(c) = f.customer {
         qb.push(" AND t.customer_id = ").push_bind(c.0);
@@ -228,8 +287,12 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, f: &TicketFilter) {
 
 fn map_unique(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!("{what} already exists")),
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("referenced record"),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(format!("{what} already exists"))
+        }
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            StoreError::NotFound("referenced record")
+        }
         _ => StoreError::Database(e),
     }
 }
@@ -245,7 +308,12 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn upsert_customer(&self, email: &EmailAddress, name: Option<&str>, now: Millis) -> Result<Customer> {
+    async fn upsert_customer(
+        &self,
+        email: &EmailAddress,
+        name: Option<&str>,
+        now: Millis,
+    ) -> Result<Customer> {
         // A name given later fills in a missing one but never overwrites what we know.
         let row = sqlx::query(
             "INSERT INTO customers (email, name, created_at) VALUES ($1, $2, $3)
@@ -261,31 +329,47 @@ impl Store for PgStore {
     }
 
     async fn get_customer(&self, id: CustomerId) -> Result<Customer> {
-        let row = sqlx::query("SELECT id, email, name, organization_id, created_at FROM customers WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("customer"))?;
+        let row = sqlx::query(
+            "SELECT id, email, name, organization_id, created_at FROM customers WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("customer"))?;
         customer_from_row(&row)
     }
 
     async fn customer_by_email(&self, email: &EmailAddress) -> Result<Option<Customer>> {
-        let row = sqlx::query("SELECT id, email, name, organization_id, created_at FROM customers WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, email, name, organization_id, created_at FROM customers WHERE email = $1",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(customer_from_row).transpose()
     }
 
-    async fn create_organization(&self, name: &str, domain: Option<&str>, now: Millis) -> Result<Organization> {
-        let id: i64 = sqlx::query_scalar("INSERT INTO organizations (name, domain, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(name)
-            .bind(domain)
-            .bind(now.0)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| map_unique(e, "an organization with that domain"))?;
-        Ok(Organization { id: OrganizationId(id), name: name.to_owned(), domain: domain.map(str::to_owned), created_at: now })
+    async fn create_organization(
+        &self,
+        name: &str,
+        domain: Option<&str>,
+        now: Millis,
+    ) -> Result<Organization> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO organizations (name, domain, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(domain)
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| map_unique(e, "an organization with that domain"))?;
+        Ok(Organization {
+            id: OrganizationId(id),
+            name: name.to_owned(),
+            domain: domain.map(str::to_owned),
+            created_at: now,
+        })
     }
 
     async fn create_team(&self, name: &str) -> Result<Team> {
@@ -294,12 +378,24 @@ impl Store for PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(|e| map_unique(e, "a team with that name"))?;
-        Ok(Team { id: TeamId(id), name: name.to_owned() })
+        Ok(Team {
+            id: TeamId(id),
+            name: name.to_owned(),
+        })
     }
 
     async fn list_teams(&self) -> Result<Vec<Team>> {
-        let rows = sqlx::query("SELECT id, name FROM teams ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(Team { id: TeamId(r.try_get("id")?), name: r.try_get("name")? })).collect()
+        let rows = sqlx::query("SELECT id, name FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Team {
+                    id: TeamId(r.try_get("id")?),
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
     }
 
     async fn create_agent(&self, a: NewAgent) -> Result<Agent> {
@@ -324,24 +420,32 @@ impl Store for PgStore {
     }
 
     async fn get_agent(&self, id: AgentId) -> Result<Agent> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {AGENT_COLS} FROM agents WHERE id = $1")))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("agent"))?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {AGENT_COLS} FROM agents WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("agent"))?;
         agent_from_row(&row)
     }
 
     async fn list_agents(&self) -> Result<Vec<Agent>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {AGENT_COLS} FROM agents ORDER BY name, id"))).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {AGENT_COLS} FROM agents ORDER BY name, id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(agent_from_row).collect()
     }
 
     async fn agent_credentials(&self, email: &EmailAddress) -> Result<Option<(Agent, String)>> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {AGENT_COLS}, password_hash FROM agents WHERE email = $1")))
-            .bind(email.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {AGENT_COLS}, password_hash FROM agents WHERE email = $1"
+        )))
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         match row {
             Some(r) => Ok(Some((agent_from_row(&r)?, r.try_get("password_hash")?))),
             None => Ok(None),
@@ -349,7 +453,11 @@ impl Store for PgStore {
     }
 
     async fn set_agent_password(&self, id: AgentId, password_hash: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(id.0).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("agent"));
         }
@@ -370,7 +478,14 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| map_unique(e, "that token"))?;
-        Ok(ApiToken { id, principal: t.principal, name: t.name, scope: t.scope, created_at: t.now, revoked_at: None })
+        Ok(ApiToken {
+            id,
+            principal: t.principal,
+            name: t.name,
+            scope: t.scope,
+            created_at: t.now,
+            revoked_at: None,
+        })
     }
 
     async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
@@ -379,8 +494,11 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let principal = Principal::from_parts(&r.try_get::<String, _>("principal_kind")?, r.try_get("principal_id")?)
-            .ok_or_else(|| StoreError::Corrupt("token principal".into()))?;
+        let principal = Principal::from_parts(
+            &r.try_get::<String, _>("principal_kind")?,
+            r.try_get("principal_id")?,
+        )
+        .ok_or_else(|| StoreError::Corrupt("token principal".into()))?;
         Ok(Some(ApiToken {
             id: r.try_get("id")?,
             principal,
@@ -392,7 +510,13 @@ impl Store for PgStore {
     }
 
     async fn revoke_api_token(&self, id: i64, now: Millis) -> Result<()> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2").bind(now.0).bind(id).execute(&self.pool).await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
+        )
+        .bind(now.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("token"));
         }
@@ -403,7 +527,10 @@ impl Store for PgStore {
         let (kind, pid) = s.principal.parts();
         let mut tx = self.begin().await?;
         // Expired sessions are swept whenever a new one starts, so the table stays small.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(s.now.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(s.now.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO sessions (id_hash, principal_kind, principal_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&s.id_hash)
             .bind(kind)
@@ -424,13 +551,23 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let principal = Principal::from_parts(&r.try_get::<String, _>("principal_kind")?, r.try_get("principal_id")?)
-            .ok_or_else(|| StoreError::Corrupt("session principal".into()))?;
-        Ok(Some(Session { principal, csrf_token: r.try_get("csrf_token")?, expires_at: Millis(r.try_get("expires_at")?) }))
+        let principal = Principal::from_parts(
+            &r.try_get::<String, _>("principal_kind")?,
+            r.try_get("principal_id")?,
+        )
+        .ok_or_else(|| StoreError::Corrupt("session principal".into()))?;
+        Ok(Some(Session {
+            principal,
+            csrf_token: r.try_get("csrf_token")?,
+            expires_at: Millis(r.try_get("expires_at")?),
+        }))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -458,38 +595,73 @@ impl Store for PgStore {
             &mut tx,
             Some(ticket.id),
             t.actor,
-            &EventKind::TicketCreated { subject: ticket.subject.clone(), priority: ticket.priority, rung: ticket.rung.clone() },
+            &EventKind::TicketCreated {
+                subject: ticket.subject.clone(),
+                priority: ticket.priority,
+                rung: ticket.rung.clone(),
+            },
             t.now,
         )
         .await?;
-        let message_id = insert_message(&mut tx, ticket.id, recourse_domain::MessageKind::Inbound, t.channel, t.actor, t.body.as_str(), t.now).await?;
-        insert_event(&mut tx, Some(ticket.id), t.actor, &EventKind::MessageAdded { message_id, kind: recourse_domain::MessageKind::Inbound }, t.now).await?;
+        let message_id = insert_message(
+            &mut tx,
+            ticket.id,
+            recourse_domain::MessageKind::Inbound,
+            t.channel,
+            t.actor,
+            t.body.as_str(),
+            t.now,
+        )
+        .await?;
+        insert_event(
+            &mut tx,
+            Some(ticket.id),
+            t.actor,
+            &EventKind::MessageAdded {
+                message_id,
+                kind: recourse_domain::MessageKind::Inbound,
+            },
+            t.now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(ticket)
     }
 
     async fn get_ticket(&self, id: TicketId) -> Result<Ticket> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {TICKET_COLS} FROM tickets WHERE id = $1")))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("ticket"))?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TICKET_COLS} FROM tickets WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?;
         ticket_from_row(&row)
     }
 
     async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>> {
-        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {TICKET_COLS} FROM tickets t WHERE 1 = 1"));
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {TICKET_COLS} FROM tickets t WHERE 1 = 1"
+        ));
         push_filter(&mut qb, f);
         qb.push(" ORDER BY t.id DESC LIMIT ").push_bind(f.limit);
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(ticket_from_row).collect()
     }
 
-    async fn update_ticket(&self, id: TicketId, change: TicketChange, actor: Actor, now: Millis) -> Result<Ticket> {
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: TicketChange,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket> {
         let mut tx = self.begin().await?;
         let before = lock_ticket(&mut tx, id).await?;
         let (after, events) = apply_change(&before, &change, now)?;
-        save_ticket(&mut tx, &before, &after, &events, actor, now).await.map_err(fk_as_assignee)?;
+        save_ticket(&mut tx, &before, &after, &events, actor, now)
+            .await
+            .map_err(fk_as_assignee)?;
         tx.commit().await?;
         Ok(after)
     }
@@ -500,12 +672,43 @@ impl Store for PgStore {
         let change = message_change(&before, m.kind, m.status)?;
         let (mut after, events) = apply_change(&before, &change, m.now)?;
         after.updated_at = m.now;
-        let id = insert_message(&mut tx, m.ticket_id, m.kind, m.channel, m.author, m.body.as_str(), m.now).await?;
-        insert_event(&mut tx, Some(m.ticket_id), m.author, &EventKind::MessageAdded { message_id: id, kind: m.kind }, m.now).await?;
+        let id = insert_message(
+            &mut tx,
+            m.ticket_id,
+            m.kind,
+            m.channel,
+            m.author,
+            m.body.as_str(),
+            m.now,
+        )
+        .await?;
+        insert_event(
+            &mut tx,
+            Some(m.ticket_id),
+            m.author,
+            &EventKind::MessageAdded {
+                message_id: id,
+                kind: m.kind,
+            },
+            m.now,
+        )
+        .await?;
         save_ticket(&mut tx, &before, &after, &events, m.author, m.now).await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2").bind(m.now.0).bind(m.ticket_id.0).execute(&mut *tx).await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+            .bind(m.now.0)
+            .bind(m.ticket_id.0)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        let message = Message { id, ticket_id: m.ticket_id, kind: m.kind, channel: m.channel, author: m.author, body: m.body.into_inner(), created_at: m.now };
+        let message = Message {
+            id,
+            ticket_id: m.ticket_id,
+            kind: m.kind,
+            channel: m.channel,
+            author: m.author,
+            body: m.body.into_inner(),
+            created_at: m.now,
+        };
         Ok((message, after))
     }
 
@@ -513,7 +716,10 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         let ticket = lock_ticket(&mut tx, i.ticket_id).await?;
         if ticket.status == recourse_domain::Status::Closed {
-            return Err(recourse_domain::ChangeError::Transition(recourse_domain::TransitionError::Closed).into());
+            return Err(recourse_domain::ChangeError::Transition(
+                recourse_domain::TransitionError::Closed,
+            )
+            .into());
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO interventions (ticket_id, kind, description, result, agent_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -527,9 +733,17 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await?;
         let actor = i.agent_id.map(Actor::Agent).unwrap_or(Actor::System);
-        let kind = EventKind::InterventionRecorded { intervention_id: InterventionId(id), kind: i.kind, result: i.result };
+        let kind = EventKind::InterventionRecorded {
+            intervention_id: InterventionId(id),
+            kind: i.kind,
+            result: i.result,
+        };
         insert_event(&mut tx, Some(i.ticket_id), actor, &kind, i.now).await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2").bind(i.now.0).bind(i.ticket_id.0).execute(&mut *tx).await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+            .bind(i.now.0)
+            .bind(i.ticket_id.0)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Intervention {
             id: InterventionId(id),
@@ -573,9 +787,7 @@ impl Store for PgStore {
         }
         // Terms joined with `&`: every word must match; prefix-free so input is never syntax.
         let tsquery = terms.join(" & ");
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "WITH q AS (SELECT to_tsquery('english', ",
-        );
+        let mut qb = QueryBuilder::<Postgres>::new("WITH q AS (SELECT to_tsquery('english', ");
         qb.push_bind(tsquery);
         qb.push(
             ") AS q),
@@ -596,19 +808,39 @@ impl Store for PgStore {
         filter.customer = q.customer.or(filter.customer);
         filter.before = None;
         push_filter(&mut qb, &filter);
-        qb.push(" ORDER BY best.score DESC, t.id DESC LIMIT ").push_bind(filter.limit);
+        qb.push(" ORDER BY best.score DESC, t.id DESC LIMIT ")
+            .push_bind(filter.limit);
         let rows = qb.build().fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(SearchHit { ticket: ticket_from_row(r)?, score: r.try_get::<f64, _>("score")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(SearchHit {
+                    ticket: ticket_from_row(r)?,
+                    score: r.try_get::<f64, _>("score")?,
+                })
+            })
+            .collect()
     }
 
     async fn count_rows(&self, table: &str) -> Result<i64> {
         let t = crate::table::by_name(table).ok_or(StoreError::NotFound("table"))?;
-        Ok(sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {}", t.name))).fetch_one(&self.pool).await?)
+        Ok(
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {}", t.name)))
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn export_rows(&self, table: &Table, after: i64, limit: i64) -> Result<Vec<TableRow>> {
-        let sql = format!("SELECT {} FROM {} WHERE id > $1 ORDER BY id LIMIT $2", table.column_list(), table.name);
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
+            table.column_list(),
+            table.name
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 table
@@ -630,7 +862,11 @@ impl Store for PgStore {
     async fn import_rows(&self, table: &Table, rows: &[TableRow]) -> Result<()> {
         let mut tx = self.begin().await?;
         for row in rows {
-            let mut qb = QueryBuilder::<Postgres>::new(format!("INSERT INTO {} ({}) VALUES (", table.name, table.column_list()));
+            let mut qb = QueryBuilder::<Postgres>::new(format!(
+                "INSERT INTO {} ({}) VALUES (",
+                table.name,
+                table.column_list()
+            ));
             let mut sep = qb.separated(", ");
             for cell in row {
                 match cell {
@@ -649,7 +885,10 @@ impl Store for PgStore {
     async fn finish_import(&self) -> Result<()> {
         let mut tx = self.begin().await?;
         for t in crate::table::TABLES {
-            let sql = format!("SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE((SELECT MAX(id) FROM {0}), 0) + 1, false)", t.name);
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE((SELECT MAX(id) FROM {0}), 0) + 1, false)",
+                t.name
+            );
             sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
         }
         sqlx::raw_sql(
@@ -691,7 +930,9 @@ async fn insert_message(
 /// An assignee that does not exist surfaces as a foreign-key failure on write.
 fn fk_as_assignee(e: StoreError) -> StoreError {
     match e {
-        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => StoreError::NotFound("assignee"),
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+            StoreError::NotFound("assignee")
+        }
         other => other,
     }
 }
