@@ -9,6 +9,7 @@ mod views;
 use axum::Json;
 use axum::http::StatusCode;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -105,5 +106,7 @@ pub fn router(state: AppState) -> axum::Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        // Spans carry method and path only; headers (tokens, cookies) are never logged.
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
