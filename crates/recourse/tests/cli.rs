@@ -1,0 +1,314 @@
+//! The `recourse` binary as an operator uses it: migrate, add an agent, make a token,
+//! serve and stop on SIGTERM, and copy a desk from SQLite to PostgreSQL.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_recourse");
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        TempDir(std::env::temp_dir().join(format!("recourse-cli-{tag}-{}-{t}", std::process::id())))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn recourse(dir: &TempDir, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", dir.0.to_str().unwrap()])
+        .args(args)
+        .env_remove("RECOURSE_DATABASE_URL")
+        .env("RECOURSE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn operator_flow_and_graceful_shutdown() {
+    let dir = TempDir::new("flow");
+    let out = recourse(&dir, &["migrate"], None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("up to date"));
+
+    let out = recourse(
+        &dir,
+        &[
+            "agent",
+            "add",
+            "--email",
+            "Ada@Example.com",
+            "--name",
+            "Ada",
+            "--role",
+            "admin",
+            "--experience",
+            "senior",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("ada@example.com"));
+    assert!(
+        !stdout(&out).contains("a long enough password"),
+        "a password given on stdin is never echoed"
+    );
+
+    let out = recourse(
+        &dir,
+        &[
+            "agent",
+            "add",
+            "--email",
+            "eli@example.com",
+            "--name",
+            "Eli",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("password: pw_"),
+        "a generated password is printed once: {}",
+        stdout(&out)
+    );
+
+    let out = recourse(
+        &dir,
+        &[
+            "agent",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a valid role"),
+        "{out:?}"
+    );
+    let out = recourse(
+        &dir,
+        &[
+            "agent",
+            "add",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Again",
+            "--password-stdin",
+        ],
+        Some("another long password"),
+    );
+    assert!(!out.status.success(), "duplicate emails are refused");
+
+    let out = recourse(
+        &dir,
+        &["token", "create", "--agent", "ada@example.com"],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let token = stdout(&out).trim().to_owned();
+    assert!(token.starts_with("rct_") && token.len() > 40);
+
+    // Serve on port 0 and read the address from the first line it prints.
+    let mut server = Command::new(BIN)
+        .args([
+            "--data-dir",
+            dir.0.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("RECOURSE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let me = rt.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let req = format!("GET /api/v1/me HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).await.unwrap();
+        buf
+    });
+    assert!(me.starts_with("HTTP/1.1 200"), "{me}");
+    assert!(me.contains("\"email\":\"ada@example.com\""), "{me}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");
+}
+
+#[test]
+fn db_copy_moves_a_desk_to_postgres() {
+    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set RECOURSE_TEST_PG_URL"
+        );
+        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+        return;
+    };
+    let dir = TempDir::new("copy");
+    for (email, password) in [
+        ("ada@example.com", "first long password"),
+        ("eli@example.com", "second long password"),
+    ] {
+        let out = recourse(
+            &dir,
+            &[
+                "agent",
+                "add",
+                "--email",
+                email,
+                "--name",
+                "Someone",
+                "--password-stdin",
+            ],
+            Some(password),
+        );
+        assert!(out.status.success(), "{out:?}");
+    }
+    assert!(
+        recourse(
+            &dir,
+            &[
+                "token",
+                "create",
+                "--agent",
+                "eli@example.com",
+                "--scope",
+                "read"
+            ],
+            None
+        )
+        .status
+        .success()
+    );
+
+    let name = format!("recourse_cli_copy_{}", std::process::id());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+    let target = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
+    let from = format!("sqlite://{}", dir.0.join("recourse.db").display());
+
+    let out = recourse(
+        &dir,
+        &["db", "copy", "--from", &from, "--to", &target],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("verified"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("agents") && l.trim_end().ends_with("2 rows")),
+        "{text}"
+    );
+
+    // Copying into a database that is no longer empty is refused, not merged.
+    let out = recourse(
+        &dir,
+        &["db", "copy", "--from", &from, "--to", &target],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("empty database"),
+        "{out:?}"
+    );
+
+    // The copied desk works: the agents can get tokens from the PostgreSQL side.
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &target,
+            "token",
+            "create",
+            "--agent",
+            "ada@example.com",
+        ])
+        .env("RECOURSE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
