@@ -1,5 +1,6 @@
-//! Turning stored columns back into domain values, shared by both backends. Each
-//! backend reads its rows into these plain parts; the checks live here once.
+//! Turning stored rows back into domain values, once for both backends. The functions
+//! are generic over sqlx's `Row`: both schemas use the same column names and types
+//! (BIGINT/INTEGER, TEXT, and booleans that SQLite keeps as 0/1).
 
 use recourse_domain::{
     Actor, Agent, AgentId, Channel, Customer, CustomerId, EmailAddress, Event, EventId, EventKind,
@@ -7,8 +8,9 @@ use recourse_domain::{
     MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, Status, TeamId,
     Ticket, TicketId,
 };
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::{Result, StoreError};
+use crate::{ApiToken, Principal, Result, Session, StoreError};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -34,152 +36,150 @@ pub(crate) fn event_json(kind: &EventKind) -> String {
     serde_json::to_string(kind).unwrap_or_default()
 }
 
-pub(crate) struct TicketParts {
-    pub id: i64,
-    pub number: i64,
-    pub subject: String,
-    pub need: Option<String>,
-    pub status: String,
-    pub priority: String,
-    pub rung: String,
-    pub customer_id: i64,
-    pub assignee_id: Option<i64>,
-    pub team_id: Option<i64>,
-    pub tags: String,
-    pub outcome: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+/// A row either backend returns: columns by name, decodable as the few types we store.
+pub(crate) trait StoredRow: Row {
+    fn int(&self, col: &str) -> Result<i64>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn flag(&self, col: &str) -> Result<bool>;
 }
 
-pub(crate) fn ticket(p: TicketParts) -> Result<Ticket> {
+impl<R> StoredRow for R
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn int(&self, col: &str) -> Result<i64> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(col)?)
+    }
+    fn text(&self, col: &str) -> Result<String> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.try_get(col)?)
+    }
+    fn flag(&self, col: &str) -> Result<bool> {
+        Ok(self.try_get(col)?)
+    }
+}
+
+pub(crate) fn ticket(r: &impl StoredRow) -> Result<Ticket> {
     Ok(Ticket {
-        id: TicketId(p.id),
-        number: p.number,
-        subject: p.subject,
-        need: p.need,
-        status: Status::parse(&p.status).map_err(|e| corrupt("status", e))?,
-        priority: Priority::parse(&p.priority).map_err(|e| corrupt("priority", e))?,
-        rung: p.rung,
-        customer_id: CustomerId(p.customer_id),
-        assignee_id: p.assignee_id.map(AgentId),
-        team_id: p.team_id.map(TeamId),
-        tags: tags_from_json(&p.tags)?,
-        outcome: p
-            .outcome
+        id: TicketId(r.int("id")?),
+        number: r.int("number")?,
+        subject: r.text("subject")?,
+        need: r.opt_text("need")?,
+        status: Status::parse(&r.text("status")?).map_err(|e| corrupt("status", e))?,
+        priority: Priority::parse(&r.text("priority")?).map_err(|e| corrupt("priority", e))?,
+        rung: r.text("rung")?,
+        customer_id: CustomerId(r.int("customer_id")?),
+        assignee_id: r.opt_int("assignee_id")?.map(AgentId),
+        team_id: r.opt_int("team_id")?.map(TeamId),
+        tags: tags_from_json(&r.text("tags")?)?,
+        outcome: r
+            .opt_text("outcome")?
             .as_deref()
             .map(Outcome::parse)
             .transpose()
             .map_err(|e| corrupt("outcome", e))?,
-        created_at: Millis(p.created_at),
-        updated_at: Millis(p.updated_at),
+        created_at: Millis(r.int("created_at")?),
+        updated_at: Millis(r.int("updated_at")?),
     })
 }
 
-pub(crate) struct AgentParts {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub experience: String,
-    pub skills: String,
-    pub team_id: Option<i64>,
-    pub capacity: i64,
-    pub active: bool,
-    pub created_at: i64,
-}
-
-pub(crate) fn agent(p: AgentParts) -> Result<Agent> {
+pub(crate) fn agent(r: &impl StoredRow) -> Result<Agent> {
     Ok(Agent {
-        id: AgentId(p.id),
-        email: EmailAddress::parse(&p.email).map_err(|e| corrupt("agent email", e))?,
-        name: p.name,
-        role: Role::parse(&p.role).map_err(|e| corrupt("role", e))?,
-        experience: Experience::parse(&p.experience).map_err(|e| corrupt("experience", e))?,
-        skills: tags_from_json(&p.skills)?,
-        team_id: p.team_id.map(TeamId),
-        capacity: i32::try_from(p.capacity).unwrap_or(i32::MAX),
-        active: p.active,
-        created_at: Millis(p.created_at),
+        id: AgentId(r.int("id")?),
+        email: EmailAddress::parse(&r.text("email")?).map_err(|e| corrupt("agent email", e))?,
+        name: r.text("name")?,
+        role: Role::parse(&r.text("role")?).map_err(|e| corrupt("role", e))?,
+        experience: Experience::parse(&r.text("experience")?)
+            .map_err(|e| corrupt("experience", e))?,
+        skills: tags_from_json(&r.text("skills")?)?,
+        team_id: r.opt_int("team_id")?.map(TeamId),
+        capacity: i32::try_from(r.int("capacity")?).unwrap_or(i32::MAX),
+        active: r.flag("active")?,
+        created_at: Millis(r.int("created_at")?),
     })
 }
 
-pub(crate) fn customer(
-    id: i64,
-    email: String,
-    name: Option<String>,
-    org: Option<i64>,
-    created_at: i64,
-) -> Result<Customer> {
+pub(crate) fn customer(r: &impl StoredRow) -> Result<Customer> {
     Ok(Customer {
-        id: CustomerId(id),
-        email: EmailAddress::parse(&email).map_err(|e| corrupt("customer email", e))?,
-        name,
-        organization_id: org.map(OrganizationId),
-        created_at: Millis(created_at),
+        id: CustomerId(r.int("id")?),
+        email: EmailAddress::parse(&r.text("email")?).map_err(|e| corrupt("customer email", e))?,
+        name: r.opt_text("name")?,
+        organization_id: r.opt_int("organization_id")?.map(OrganizationId),
+        created_at: Millis(r.int("created_at")?),
     })
 }
 
-pub(crate) struct MessageParts {
-    pub id: i64,
-    pub ticket_id: i64,
-    pub kind: String,
-    pub channel: String,
-    pub author_kind: String,
-    pub author_id: Option<i64>,
-    pub body: String,
-    pub created_at: i64,
-}
-
-pub(crate) fn message(p: MessageParts) -> Result<Message> {
+pub(crate) fn message(r: &impl StoredRow) -> Result<Message> {
+    let author_kind = r.text("author_kind")?;
     Ok(Message {
-        id: MessageId(p.id),
-        ticket_id: TicketId(p.ticket_id),
-        kind: MessageKind::parse(&p.kind).map_err(|e| corrupt("message kind", e))?,
-        channel: Channel::parse(&p.channel).map_err(|e| corrupt("channel", e))?,
-        author: Actor::from_parts(&p.author_kind, p.author_id)
-            .ok_or_else(|| corrupt("message author", &p.author_kind))?,
-        body: p.body,
-        created_at: Millis(p.created_at),
+        id: MessageId(r.int("id")?),
+        ticket_id: TicketId(r.int("ticket_id")?),
+        kind: MessageKind::parse(&r.text("kind")?).map_err(|e| corrupt("message kind", e))?,
+        channel: Channel::parse(&r.text("channel")?).map_err(|e| corrupt("channel", e))?,
+        author: Actor::from_parts(&author_kind, r.opt_int("author_id")?)
+            .ok_or_else(|| corrupt("message author", &author_kind))?,
+        body: r.text("body")?,
+        created_at: Millis(r.int("created_at")?),
     })
 }
 
-pub(crate) struct InterventionParts {
-    pub id: i64,
-    pub ticket_id: i64,
-    pub kind: String,
-    pub description: String,
-    pub result: String,
-    pub agent_id: Option<i64>,
-    pub created_at: i64,
-}
-
-pub(crate) fn intervention(p: InterventionParts) -> Result<Intervention> {
+pub(crate) fn intervention(r: &impl StoredRow) -> Result<Intervention> {
     Ok(Intervention {
-        id: InterventionId(p.id),
-        ticket_id: TicketId(p.ticket_id),
-        kind: InterventionKind::parse(&p.kind).map_err(|e| corrupt("intervention kind", e))?,
-        description: p.description,
-        result: InterventionResult::parse(&p.result)
+        id: InterventionId(r.int("id")?),
+        ticket_id: TicketId(r.int("ticket_id")?),
+        kind: InterventionKind::parse(&r.text("kind")?)
+            .map_err(|e| corrupt("intervention kind", e))?,
+        description: r.text("description")?,
+        result: InterventionResult::parse(&r.text("result")?)
             .map_err(|e| corrupt("intervention result", e))?,
-        agent_id: p.agent_id.map(AgentId),
-        created_at: Millis(p.created_at),
+        agent_id: r.opt_int("agent_id")?.map(AgentId),
+        created_at: Millis(r.int("created_at")?),
     })
 }
 
-pub(crate) fn event(
-    id: i64,
-    ticket: Option<i64>,
-    actor_kind: String,
-    actor_id: Option<i64>,
-    data: String,
-    at: i64,
-) -> Result<Event> {
+pub(crate) fn event(r: &impl StoredRow) -> Result<Event> {
+    let actor_kind = r.text("actor_kind")?;
     Ok(Event {
-        id: EventId(id),
-        ticket_id: ticket.map(TicketId),
-        actor: Actor::from_parts(&actor_kind, actor_id)
+        id: EventId(r.int("id")?),
+        ticket_id: r.opt_int("ticket_id")?.map(TicketId),
+        actor: Actor::from_parts(&actor_kind, r.opt_int("actor_id")?)
             .ok_or_else(|| corrupt("event actor", &actor_kind))?,
-        kind: serde_json::from_str(&data).map_err(|e| corrupt("event data", e))?,
-        at: Millis(at),
+        kind: serde_json::from_str(&r.text("data")?).map_err(|e| corrupt("event data", e))?,
+        at: Millis(r.int("at")?),
+    })
+}
+
+fn principal(r: &impl StoredRow) -> Result<Principal> {
+    let kind = r.text("principal_kind")?;
+    Principal::from_parts(&kind, r.int("principal_id")?).ok_or_else(|| corrupt("principal", kind))
+}
+
+pub(crate) fn api_token(r: &impl StoredRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.int("id")?,
+        principal: principal(r)?,
+        name: r.text("name")?,
+        scope: r.text("scope")?,
+        created_at: Millis(r.int("created_at")?),
+        revoked_at: r.opt_int("revoked_at")?.map(Millis),
+    })
+}
+
+pub(crate) fn session(r: &impl StoredRow) -> Result<Session> {
+    Ok(Session {
+        principal: principal(r)?,
+        csrf_token: r.text("csrf_token")?,
+        expires_at: Millis(r.int("expires_at")?),
     })
 }

@@ -14,8 +14,7 @@ use recourse_domain::{
     TicketChange, TicketId, apply_change, message_change,
 };
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -23,7 +22,7 @@ use crate::decode;
 use crate::table::{Cell, Col, Row as TableRow, Table};
 use crate::{
     ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention, NewMessage,
-    NewSession, NewTicket, Principal, Result, SearchHit, SearchQuery, Session, Store, StoreError,
+    NewSession, NewTicket, Result, SearchHit, SearchQuery, Session, Store, StoreError,
     TicketFilter,
 };
 
@@ -107,86 +106,6 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     Ok(())
 }
 
-fn ticket_from_row(r: &SqliteRow) -> Result<Ticket> {
-    decode::ticket(decode::TicketParts {
-        id: r.try_get("id")?,
-        number: r.try_get("number")?,
-        subject: r.try_get("subject")?,
-        need: r.try_get("need")?,
-        status: r.try_get("status")?,
-        priority: r.try_get("priority")?,
-        rung: r.try_get("rung")?,
-        customer_id: r.try_get("customer_id")?,
-        assignee_id: r.try_get("assignee_id")?,
-        team_id: r.try_get("team_id")?,
-        tags: r.try_get("tags")?,
-        outcome: r.try_get("outcome")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
-
-fn agent_from_row(r: &SqliteRow) -> Result<Agent> {
-    decode::agent(decode::AgentParts {
-        id: r.try_get("id")?,
-        email: r.try_get("email")?,
-        name: r.try_get("name")?,
-        role: r.try_get("role")?,
-        experience: r.try_get("experience")?,
-        skills: r.try_get("skills")?,
-        team_id: r.try_get("team_id")?,
-        capacity: r.try_get::<i64, _>("capacity")?,
-        active: r.try_get::<i64, _>("active")? != 0,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-fn customer_from_row(r: &SqliteRow) -> Result<Customer> {
-    decode::customer(
-        r.try_get("id")?,
-        r.try_get("email")?,
-        r.try_get("name")?,
-        r.try_get("organization_id")?,
-        r.try_get("created_at")?,
-    )
-}
-
-fn message_from_row(r: &SqliteRow) -> Result<Message> {
-    decode::message(decode::MessageParts {
-        id: r.try_get("id")?,
-        ticket_id: r.try_get("ticket_id")?,
-        kind: r.try_get("kind")?,
-        channel: r.try_get("channel")?,
-        author_kind: r.try_get("author_kind")?,
-        author_id: r.try_get("author_id")?,
-        body: r.try_get("body")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-fn intervention_from_row(r: &SqliteRow) -> Result<Intervention> {
-    decode::intervention(decode::InterventionParts {
-        id: r.try_get("id")?,
-        ticket_id: r.try_get("ticket_id")?,
-        kind: r.try_get("kind")?,
-        description: r.try_get("description")?,
-        result: r.try_get("result")?,
-        agent_id: r.try_get("agent_id")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-fn event_from_row(r: &SqliteRow) -> Result<Event> {
-    decode::event(
-        r.try_get("id")?,
-        r.try_get("ticket_id")?,
-        r.try_get("actor_kind")?,
-        r.try_get("actor_id")?,
-        r.try_get("data")?,
-        r.try_get("at")?,
-    )
-}
-
 async fn insert_event(
     conn: &mut SqliteConnection,
     ticket: Option<TicketId>,
@@ -215,7 +134,7 @@ async fn lock_ticket(conn: &mut SqliteConnection, id: TicketId) -> Result<Ticket
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound("ticket"))?;
-    ticket_from_row(&row)
+    decode::ticket(&row)
 }
 
 /// Writes a ticket's new state and its events, keeping `ticket_tags` and the
@@ -337,7 +256,7 @@ impl Store for SqliteStore {
         .bind(now.0)
         .fetch_one(&self.writer)
         .await?;
-        customer_from_row(&row)
+        decode::customer(&row)
     }
 
     async fn get_customer(&self, id: CustomerId) -> Result<Customer> {
@@ -348,7 +267,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?
         .ok_or(StoreError::NotFound("customer"))?;
-        customer_from_row(&row)
+        decode::customer(&row)
     }
 
     async fn customer_by_email(&self, email: &EmailAddress) -> Result<Option<Customer>> {
@@ -358,7 +277,7 @@ impl Store for SqliteStore {
         .bind(email.as_str())
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(customer_from_row).transpose()
+        row.as_ref().map(decode::customer).transpose()
     }
 
     async fn create_organization(
@@ -428,7 +347,7 @@ impl Store for SqliteStore {
         .fetch_one(&self.writer)
         .await
         .map_err(|e| map_unique(e, "an agent with that email"))?;
-        agent_from_row(&row)
+        decode::agent(&row)
     }
 
     async fn get_agent(&self, id: AgentId) -> Result<Agent> {
@@ -439,7 +358,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?
         .ok_or(StoreError::NotFound("agent"))?;
-        agent_from_row(&row)
+        decode::agent(&row)
     }
 
     async fn list_agents(&self) -> Result<Vec<Agent>> {
@@ -448,7 +367,7 @@ impl Store for SqliteStore {
         )))
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(agent_from_row).collect()
+        rows.iter().map(decode::agent).collect()
     }
 
     async fn agent_credentials(&self, email: &EmailAddress) -> Result<Option<(Agent, String)>> {
@@ -459,7 +378,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         match row {
-            Some(r) => Ok(Some((agent_from_row(&r)?, r.try_get("password_hash")?))),
+            Some(r) => Ok(Some((decode::agent(&r)?, r.try_get("password_hash")?))),
             None => Ok(None),
         }
     }
@@ -506,19 +425,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let principal = Principal::from_parts(
-            &r.try_get::<String, _>("principal_kind")?,
-            r.try_get("principal_id")?,
-        )
-        .ok_or_else(|| StoreError::Corrupt("token principal".into()))?;
-        Ok(Some(ApiToken {
-            id: r.try_get("id")?,
-            principal,
-            name: r.try_get("name")?,
-            scope: r.try_get("scope")?,
-            created_at: Millis(r.try_get("created_at")?),
-            revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(Millis),
-        }))
+        decode::api_token(&r).map(Some)
     }
 
     async fn revoke_api_token(&self, id: i64, now: Millis) -> Result<()> {
@@ -563,16 +470,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let principal = Principal::from_parts(
-            &r.try_get::<String, _>("principal_kind")?,
-            r.try_get("principal_id")?,
-        )
-        .ok_or_else(|| StoreError::Corrupt("session principal".into()))?;
-        Ok(Some(Session {
-            principal,
-            csrf_token: r.try_get("csrf_token")?,
-            expires_at: Millis(r.try_get("expires_at")?),
-        }))
+        decode::session(&r).map(Some)
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
@@ -605,7 +503,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| map_unique(e, "that ticket"))?;
-        let ticket = ticket_from_row(&row)?;
+        let ticket = decode::ticket(&row)?;
         insert_tags(&mut tx, ticket.id, &tags).await?;
         sqlx::query("INSERT INTO search_docs (ticket_id, kind, subject, body) VALUES ($1, 'subject', $2, '')")
             .bind(ticket.id.0)
@@ -657,7 +555,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?
         .ok_or(StoreError::NotFound("ticket"))?;
-        ticket_from_row(&row)
+        decode::ticket(&row)
     }
 
     async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>> {
@@ -666,7 +564,7 @@ impl Store for SqliteStore {
         push_filter(&mut qb, f);
         qb.push(" ORDER BY t.id DESC LIMIT ").push_bind(f.limit);
         let rows = qb.build().fetch_all(&self.reader).await?;
-        rows.iter().map(ticket_from_row).collect()
+        rows.iter().map(decode::ticket).collect()
     }
 
     async fn update_ticket(
@@ -781,7 +679,7 @@ impl Store for SqliteStore {
             .bind(ticket.0)
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(message_from_row).collect()
+        rows.iter().map(decode::message).collect()
     }
 
     async fn interventions(&self, ticket: TicketId) -> Result<Vec<Intervention>> {
@@ -789,7 +687,7 @@ impl Store for SqliteStore {
             .bind(ticket.0)
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(intervention_from_row).collect()
+        rows.iter().map(decode::intervention).collect()
     }
 
     async fn events(&self, ticket: TicketId) -> Result<Vec<Event>> {
@@ -797,7 +695,7 @@ impl Store for SqliteStore {
             .bind(ticket.0)
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter().map(decode::event).collect()
     }
 
     async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
@@ -835,7 +733,7 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| {
                 Ok(SearchHit {
-                    ticket: ticket_from_row(r)?,
+                    ticket: decode::ticket(r)?,
                     score: -r.try_get::<f64, _>("score")?,
                 })
             })
