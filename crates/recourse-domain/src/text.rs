@@ -97,6 +97,11 @@ impl EmailAddress {
         }
         Ok(EmailAddress(s.to_lowercase()))
     }
+
+    /// The part after the `@`, e.g. `example.com`.
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+    }
 }
 
 text_type!(

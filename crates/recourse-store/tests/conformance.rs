@@ -1713,6 +1713,26 @@ async fn story_credentials(db: &TestDb) {
         "many organizations without a domain"
     );
 
+    // Customers join the organization that owns their mail domain, on first sight or later.
+    let member = s
+        .upsert_customer(
+            &EmailAddress::parse("kim@acme.example").unwrap(),
+            None,
+            t(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(member.organization_id, Some(acme.id));
+    let outsider = s
+        .upsert_customer(
+            &EmailAddress::parse("lee@elsewhere.example").unwrap(),
+            None,
+            t(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outsider.organization_id, None);
+
     let mut new = new_agent("Grace@Example.com", "Grace Hopper", t(1));
     new.role = Role::Manager;
     new.experience = Experience::Senior;

@@ -245,14 +245,19 @@ impl Store for SqliteStore {
         name: Option<&str>,
         now: Millis,
     ) -> Result<Customer> {
-        // A name given later fills in a missing one but never overwrites what we know.
+        // A name given later fills in a missing one but never overwrites what we know;
+        // a customer whose mail domain belongs to an organization joins it.
         let row = sqlx::query(
-            "INSERT INTO customers (email, name, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT (email) DO UPDATE SET name = COALESCE(customers.name, excluded.name)
+            "INSERT INTO customers (email, name, organization_id, created_at)
+             VALUES ($1, $2, (SELECT id FROM organizations WHERE domain = $3), $4)
+             ON CONFLICT (email) DO UPDATE SET
+                 name = COALESCE(customers.name, excluded.name),
+                 organization_id = COALESCE(customers.organization_id, excluded.organization_id)
              RETURNING id, email, name, organization_id, created_at",
         )
         .bind(email.as_str())
         .bind(name)
+        .bind(email.domain())
         .bind(now.0)
         .fetch_one(&self.writer)
         .await?;
