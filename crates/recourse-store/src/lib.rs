@@ -3,6 +3,7 @@
 //! migrations and uses its own full-text engine (FTS5; tsvector + GIN). The
 //! conformance suite in `tests/` runs one story against both.
 
+mod common;
 mod decode;
 mod input;
 mod postgres;

@@ -7,30 +7,16 @@
 use std::path::Path;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use recourse_domain::{
-    Actor, Agent, AgentId, Customer, CustomerId, EmailAddress, Event, EventKind, Intervention,
-    InterventionId, Message, MessageId, Millis, Organization, OrganizationId, Team, TeamId, Ticket,
-    TicketChange, TicketId, apply_change, message_change,
-};
+use recourse_domain::TicketId;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::decode;
-use crate::table::{Cell, Col, Row as TableRow, Table};
-use crate::{
-    ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention, NewMessage,
-    NewSession, NewTicket, Result, SearchHit, SearchQuery, Session, Store, StoreError,
-    TicketFilter,
-};
+use crate::common::{impl_store, search_filter, ticket_cols_of_t};
+use crate::{Backend, Result, SearchHit, SearchQuery, StoreError, decode};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
-
-const TICKET_COLS: &str = "id, number, subject, need, status, priority, rung, customer_id, assignee_id, team_id, tags, outcome, created_at, updated_at";
-const AGENT_COLS: &str =
-    "id, email, name, role, experience, skills, team_id, capacity, active, created_at";
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -65,645 +51,59 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore { writer, reader })
     }
+}
+
+/// What SQLite does its own way; the rest of `Store` comes from [`impl_store!`].
+impl SqliteStore {
+    const BACKEND: Backend = Backend::Sqlite;
+
+    /// Nothing to add: the IMMEDIATE transaction already holds the database's write lock.
+    const ROW_LOCK: &str = "";
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
         // IMMEDIATE takes the write lock up front, so a read-then-write transaction
         // never fails half-way because another process wrote in between.
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
-}
 
-async fn migrate(pool: &SqlitePool) -> Result<()> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    )
-    .execute(&mut *tx)
-    .await?;
-    for (version, name, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if done.is_some() {
-            continue;
-        }
-        sqlx::raw_sql(*sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::Migration(format!("{version}_{name}: {e}")))?;
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+    async fn next_ticket_number(conn: &mut SqliteConnection) -> Result<i64> {
+        // Safe without a sequence: the IMMEDIATE transaction serialises all writers.
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets")
+                .fetch_one(conn)
+                .await?,
         )
-        .bind(version)
-        .bind(name)
-        .bind(decode::now_millis())
-        .execute(&mut *tx)
-        .await?;
     }
-    tx.commit().await?;
-    Ok(())
-}
 
-async fn insert_event(
-    conn: &mut SqliteConnection,
-    ticket: Option<TicketId>,
-    actor: Actor,
-    kind: &EventKind,
-    at: Millis,
-) -> Result<()> {
-    sqlx::query("INSERT INTO events (ticket_id, actor_kind, actor_id, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(ticket.map(|t| t.0))
-        .bind(actor.kind())
-        .bind(actor.id())
-        .bind(kind.name())
-        .bind(decode::event_json(kind))
-        .bind(at.0)
+    /// One FTS5 document per subject and per message.
+    async fn index_document(
+        conn: &mut SqliteConnection,
+        ticket: TicketId,
+        kind: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO search_docs (ticket_id, kind, subject, body) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ticket.0)
+        .bind(kind)
+        .bind(subject)
+        .bind(body)
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-async fn lock_ticket(conn: &mut SqliteConnection, id: TicketId) -> Result<Ticket> {
-    // The IMMEDIATE transaction already holds the database's write lock.
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {TICKET_COLS} FROM tickets WHERE id = $1"
-    )))
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound("ticket"))?;
-    decode::ticket(&row)
-}
-
-/// Writes a ticket's new state and its events, keeping `ticket_tags` and the
-/// subject's search document in step.
-async fn save_ticket(
-    conn: &mut SqliteConnection,
-    before: &Ticket,
-    after: &Ticket,
-    events: &[EventKind],
-    actor: Actor,
-    now: Millis,
-) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "UPDATE tickets SET need = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, outcome = $6, updated_at = $7 WHERE id = $8",
-    )
-    .bind(&after.need)
-    .bind(after.status.as_str())
-    .bind(after.priority.as_str())
-    .bind(after.assignee_id.map(|a| a.0))
-    .bind(decode::tags_json(&after.tags))
-    .bind(after.outcome.map(|o| o.as_str()))
-    .bind(after.updated_at.0)
-    .bind(after.id.0)
-    .execute(&mut *conn)
-    .await?;
-    if before.tags != after.tags {
-        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
-            .bind(after.id.0)
-            .execute(&mut *conn)
-            .await?;
-        insert_tags(conn, after.id, &after.tags).await?;
-    }
-    for e in events {
-        insert_event(conn, Some(after.id), actor, e, now).await?;
-    }
-    Ok(())
-}
-
-async fn insert_tags(conn: &mut SqliteConnection, id: TicketId, tags: &[String]) -> Result<()> {
-    for tag in tags {
-        sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-            .bind(id.0)
-            .bind(tag)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &TicketFilter) {
-    if let Some(s) = f.status {
-        qb.push(" AND t.status = ").push_bind(s.as_str());
-    }
-    if let Some(r) = &f.rung {
-        qb.push(" AND t.rung = ").push_bind(r.clone());
-    }
-    match f.assignee {
-        AssigneeFilter::Any => {}
-        AssigneeFilter::Unassigned => {
-            qb.push(" AND t.assignee_id IS NULL");
-        }
-        AssigneeFilter::Agent(a) => {
-            qb.push(" AND t.assignee_id = ").push_bind(a.0);
-        }
-    }
-    if let Some(tag) = &f.tag {
-        qb.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ")
-            .push_bind(tag.clone())
-            .push(")");
-    }
-    if let Some(c) = f.customer {
-        qb.push(" AND t.customer_id = ").push_bind(c.0);
-    }
-    if let Some(b) = f.before {
-        qb.push(" AND t.id < ").push_bind(b.0);
-    }
-}
-
-fn map_unique(e: sqlx::Error, what: &str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(format!("{what} already exists"))
-        }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-            StoreError::NotFound("referenced record")
-        }
-        _ => StoreError::Database(e),
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
     }
 
-    async fn upsert_customer(
-        &self,
-        email: &EmailAddress,
-        name: Option<&str>,
-        now: Millis,
-    ) -> Result<Customer> {
-        // A name given later fills in a missing one but never overwrites what we know;
-        // a customer whose mail domain belongs to an organization joins it.
-        let row = sqlx::query(
-            "INSERT INTO customers (email, name, organization_id, created_at)
-             VALUES ($1, $2, (SELECT id FROM organizations WHERE domain = $3), $4)
-             ON CONFLICT (email) DO UPDATE SET
-                 name = COALESCE(customers.name, excluded.name),
-                 organization_id = COALESCE(customers.organization_id, excluded.organization_id)
-             RETURNING id, email, name, organization_id, created_at",
-        )
-        .bind(email.as_str())
-        .bind(name)
-        .bind(email.domain())
-        .bind(now.0)
-        .fetch_one(&self.writer)
-        .await?;
-        decode::customer(&row)
-    }
-
-    async fn get_customer(&self, id: CustomerId) -> Result<Customer> {
-        let row = sqlx::query(
-            "SELECT id, email, name, organization_id, created_at FROM customers WHERE id = $1",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or(StoreError::NotFound("customer"))?;
-        decode::customer(&row)
-    }
-
-    async fn customer_by_email(&self, email: &EmailAddress) -> Result<Option<Customer>> {
-        let row = sqlx::query(
-            "SELECT id, email, name, organization_id, created_at FROM customers WHERE email = $1",
-        )
-        .bind(email.as_str())
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(decode::customer).transpose()
-    }
-
-    async fn create_organization(
-        &self,
-        name: &str,
-        domain: Option<&str>,
-        now: Millis,
-    ) -> Result<Organization> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO organizations (name, domain, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(name)
-        .bind(domain)
-        .bind(now.0)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(|e| map_unique(e, "an organization with that domain"))?;
-        Ok(Organization {
-            id: OrganizationId(id),
-            name: name.to_owned(),
-            domain: domain.map(str::to_owned),
-            created_at: now,
-        })
-    }
-
-    async fn create_team(&self, name: &str) -> Result<Team> {
-        let id: i64 = sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
-            .bind(name)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(|e| map_unique(e, "a team with that name"))?;
-        Ok(Team {
-            id: TeamId(id),
-            name: name.to_owned(),
-        })
-    }
-
-    async fn list_teams(&self) -> Result<Vec<Team>> {
-        let rows = sqlx::query("SELECT id, name FROM teams ORDER BY name")
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Team {
-                    id: TeamId(r.try_get("id")?),
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn create_agent(&self, a: NewAgent) -> Result<Agent> {
-        let skills: Vec<String> = a.skills.iter().map(|s| s.as_str().to_owned()).collect();
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO agents (email, name, role, experience, skills, team_id, capacity, active, password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9) RETURNING {AGENT_COLS}"
-        )))
-        .bind(a.email.as_str())
-        .bind(a.name.as_str())
-        .bind(a.role.as_str())
-        .bind(a.experience.as_str())
-        .bind(decode::tags_json(&skills))
-        .bind(a.team_id.map(|t| t.0))
-        .bind(i64::from(a.capacity))
-        .bind(&a.password_hash)
-        .bind(a.now.0)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(|e| map_unique(e, "an agent with that email"))?;
-        decode::agent(&row)
-    }
-
-    async fn get_agent(&self, id: AgentId) -> Result<Agent> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {AGENT_COLS} FROM agents WHERE id = $1"
-        )))
-        .bind(id.0)
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or(StoreError::NotFound("agent"))?;
-        decode::agent(&row)
-    }
-
-    async fn list_agents(&self) -> Result<Vec<Agent>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {AGENT_COLS} FROM agents ORDER BY name, id"
-        )))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(decode::agent).collect()
-    }
-
-    async fn agent_credentials(&self, email: &EmailAddress) -> Result<Option<(Agent, String)>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {AGENT_COLS}, password_hash FROM agents WHERE email = $1"
-        )))
-        .bind(email.as_str())
-        .fetch_optional(&self.reader)
-        .await?;
-        match row {
-            Some(r) => Ok(Some((decode::agent(&r)?, r.try_get("password_hash")?))),
-            None => Ok(None),
-        }
-    }
-
-    async fn set_agent_password(&self, id: AgentId, password_hash: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(id.0)
-            .execute(&self.writer)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("agent"));
-        }
-        Ok(())
-    }
-
-    async fn create_api_token(&self, t: NewApiToken) -> Result<ApiToken> {
-        let (kind, pid) = t.principal.parts();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (token_hash, name, principal_kind, principal_id, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.name)
-        .bind(kind)
-        .bind(pid)
-        .bind(&t.scope)
-        .bind(t.now.0)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(|e| map_unique(e, "that token"))?;
-        Ok(ApiToken {
-            id,
-            principal: t.principal,
-            name: t.name,
-            scope: t.scope,
-            created_at: t.now,
-            revoked_at: None,
-        })
-    }
-
-    async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let row = sqlx::query("SELECT id, name, principal_kind, principal_id, scope, created_at, revoked_at FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.reader)
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        decode::api_token(&r).map(Some)
-    }
-
-    async fn revoke_api_token(&self, id: i64, now: Millis) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
-        )
-        .bind(now.0)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("token"));
-        }
-        Ok(())
-    }
-
-    async fn create_session(&self, s: NewSession) -> Result<()> {
-        let (kind, pid) = s.principal.parts();
-        let mut tx = self.begin().await?;
-        // Expired sessions are swept whenever a new one starts, so the table stays small.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-            .bind(s.now.0)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO sessions (id_hash, principal_kind, principal_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&s.id_hash)
-            .bind(kind)
-            .bind(pid)
-            .bind(&s.csrf_token)
-            .bind(s.now.0)
-            .bind(s.expires_at.0)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn session_by_hash(&self, id_hash: &str, now: Millis) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT principal_kind, principal_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(id_hash)
-            .bind(now.0)
-            .fetch_optional(&self.reader)
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        decode::session(&r).map(Some)
-    }
-
-    async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn create_ticket(&self, t: NewTicket) -> Result<Ticket> {
-        let tags: Vec<String> = t.tags.iter().map(|x| x.as_str().to_owned()).collect();
-        let mut tx = self.begin().await?;
-        // Safe without a sequence: the IMMEDIATE transaction serialises all writers.
-        let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets")
-            .fetch_one(&mut *tx)
-            .await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO tickets (number, subject, need, status, priority, rung, customer_id, tags, created_at, updated_at)
-             VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $8) RETURNING {TICKET_COLS}"
-        )))
-        .bind(number)
-        .bind(t.subject.as_str())
-        .bind(t.need.as_ref().map(|n| n.as_str()))
-        .bind(t.priority.as_str())
-        .bind(&t.rung)
-        .bind(t.customer_id.0)
-        .bind(decode::tags_json(&tags))
-        .bind(t.now.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| map_unique(e, "that ticket"))?;
-        let ticket = decode::ticket(&row)?;
-        insert_tags(&mut tx, ticket.id, &tags).await?;
-        sqlx::query("INSERT INTO search_docs (ticket_id, kind, subject, body) VALUES ($1, 'subject', $2, '')")
-            .bind(ticket.id.0)
-            .bind(&ticket.subject)
-            .execute(&mut *tx)
-            .await?;
-        insert_event(
-            &mut tx,
-            Some(ticket.id),
-            t.actor,
-            &EventKind::TicketCreated {
-                subject: ticket.subject.clone(),
-                priority: ticket.priority,
-                rung: ticket.rung.clone(),
-            },
-            t.now,
-        )
-        .await?;
-        let message_id = insert_message(
-            &mut tx,
-            ticket.id,
-            recourse_domain::MessageKind::Inbound,
-            t.channel,
-            t.actor,
-            t.body.as_str(),
-            t.now,
-        )
-        .await?;
-        insert_event(
-            &mut tx,
-            Some(ticket.id),
-            t.actor,
-            &EventKind::MessageAdded {
-                message_id,
-                kind: recourse_domain::MessageKind::Inbound,
-            },
-            t.now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ticket)
-    }
-
-    async fn get_ticket(&self, id: TicketId) -> Result<Ticket> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TICKET_COLS} FROM tickets WHERE id = $1"
-        )))
-        .bind(id.0)
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or(StoreError::NotFound("ticket"))?;
-        decode::ticket(&row)
-    }
-
-    async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>> {
-        let mut qb =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {TICKET_COLS} FROM tickets t WHERE 1 = 1"));
-        push_filter(&mut qb, f);
-        qb.push(" ORDER BY t.id DESC LIMIT ").push_bind(f.limit);
-        let rows = qb.build().fetch_all(&self.reader).await?;
-        rows.iter().map(decode::ticket).collect()
-    }
-
-    async fn update_ticket(
-        &self,
-        id: TicketId,
-        change: TicketChange,
-        actor: Actor,
-        now: Millis,
-    ) -> Result<Ticket> {
-        let mut tx = self.begin().await?;
-        let before = lock_ticket(&mut tx, id).await?;
-        let (after, events) = apply_change(&before, &change, now)?;
-        save_ticket(&mut tx, &before, &after, &events, actor, now)
-            .await
-            .map_err(fk_as_assignee)?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    async fn add_message(&self, m: NewMessage) -> Result<(Message, Ticket)> {
-        let mut tx = self.begin().await?;
-        let before = lock_ticket(&mut tx, m.ticket_id).await?;
-        let change = message_change(&before, m.kind, m.status)?;
-        let (mut after, events) = apply_change(&before, &change, m.now)?;
-        after.updated_at = m.now;
-        let id = insert_message(
-            &mut tx,
-            m.ticket_id,
-            m.kind,
-            m.channel,
-            m.author,
-            m.body.as_str(),
-            m.now,
-        )
-        .await?;
-        insert_event(
-            &mut tx,
-            Some(m.ticket_id),
-            m.author,
-            &EventKind::MessageAdded {
-                message_id: id,
-                kind: m.kind,
-            },
-            m.now,
-        )
-        .await?;
-        save_ticket(&mut tx, &before, &after, &events, m.author, m.now).await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-            .bind(m.now.0)
-            .bind(m.ticket_id.0)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let message = Message {
-            id,
-            ticket_id: m.ticket_id,
-            kind: m.kind,
-            channel: m.channel,
-            author: m.author,
-            body: m.body.into_inner(),
-            created_at: m.now,
-        };
-        Ok((message, after))
-    }
-
-    async fn add_intervention(&self, i: NewIntervention) -> Result<Intervention> {
-        let mut tx = self.begin().await?;
-        let ticket = lock_ticket(&mut tx, i.ticket_id).await?;
-        if ticket.status == recourse_domain::Status::Closed {
-            return Err(recourse_domain::ChangeError::Transition(
-                recourse_domain::TransitionError::Closed,
-            )
-            .into());
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO interventions (ticket_id, kind, description, result, agent_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(i.ticket_id.0)
-        .bind(i.kind.as_str())
-        .bind(i.description.as_str())
-        .bind(i.result.as_str())
-        .bind(i.agent_id.map(|a| a.0))
-        .bind(i.now.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        let actor = i.agent_id.map(Actor::Agent).unwrap_or(Actor::System);
-        let kind = EventKind::InterventionRecorded {
-            intervention_id: InterventionId(id),
-            kind: i.kind,
-            result: i.result,
-        };
-        insert_event(&mut tx, Some(i.ticket_id), actor, &kind, i.now).await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-            .bind(i.now.0)
-            .bind(i.ticket_id.0)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Intervention {
-            id: InterventionId(id),
-            ticket_id: i.ticket_id,
-            kind: i.kind,
-            description: i.description.into_inner(),
-            result: i.result,
-            agent_id: i.agent_id,
-            created_at: i.now,
-        })
-    }
-
-    async fn messages(&self, ticket: TicketId) -> Result<Vec<Message>> {
-        let rows = sqlx::query("SELECT id, ticket_id, kind, channel, author_kind, author_id, body, created_at FROM messages WHERE ticket_id = $1 ORDER BY id")
-            .bind(ticket.0)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(decode::message).collect()
-    }
-
-    async fn interventions(&self, ticket: TicketId) -> Result<Vec<Intervention>> {
-        let rows = sqlx::query("SELECT id, ticket_id, kind, description, result, agent_id, created_at FROM interventions WHERE ticket_id = $1 ORDER BY id")
-            .bind(ticket.0)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(decode::intervention).collect()
-    }
-
-    async fn events(&self, ticket: TicketId) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT id, ticket_id, actor_kind, actor_id, data, at FROM events WHERE ticket_id = $1 ORDER BY id")
-            .bind(ticket.0)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(decode::event).collect()
-    }
-
-    async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    async fn search_impl(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
         let terms = crate::search_terms(&q.text);
         if terms.is_empty() {
             return Ok(Vec::new());
@@ -714,6 +114,8 @@ impl Store for SqliteStore {
             .map(|t| format!("\"{t}\""))
             .collect::<Vec<_>>()
             .join(" ");
+        // MATERIALIZED keeps SQLite from flattening `hits` into the grouped query below,
+        // where bm25() fails with "unable to use function bm25 in the requested context".
         let mut qb = QueryBuilder::<Sqlite>::new(
             "WITH hits AS MATERIALIZED (SELECT CAST(ticket_id AS INTEGER) AS ticket_id, bm25(search_docs, 0.0, 0.0, 3.0, 1.0) AS score
                FROM search_docs WHERE search_docs MATCH ",
@@ -725,12 +127,10 @@ impl Store for SqliteStore {
         qb.push(format!(
             "), best AS (SELECT ticket_id, MIN(score) AS score FROM hits GROUP BY ticket_id)
              SELECT {}, best.score AS score FROM best JOIN tickets t ON t.id = best.ticket_id WHERE 1 = 1",
-            TICKET_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+            ticket_cols_of_t()
         ));
-        let mut filter = q.filter.clone();
-        filter.customer = q.customer.or(filter.customer);
-        filter.before = None;
-        push_filter(&mut qb, &filter);
+        let filter = search_filter(q);
+        shared::push_filter(&mut qb, &filter);
         // bm25 is lower-is-better; flip it so every backend reports higher-is-better.
         qb.push(" ORDER BY best.score ASC, t.id DESC LIMIT ")
             .push_bind(filter.limit);
@@ -745,70 +145,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn count_rows(&self, table: &str) -> Result<i64> {
-        let t = crate::table::by_name(table).ok_or(StoreError::NotFound("table"))?;
-        Ok(
-            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {}", t.name)))
-                .fetch_one(&self.reader)
-                .await?,
-        )
-    }
-
-    async fn export_rows(&self, table: &Table, after: i64, limit: i64) -> Result<Vec<TableRow>> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE id > $1 ORDER BY id LIMIT $2",
-            table.column_list(),
-            table.name
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                table
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, col))| {
-                        Ok(match col {
-                            Col::Int => Cell::Int(r.try_get(i)?),
-                            Col::Text => Cell::Text(r.try_get(i)?),
-                            Col::Bool => {
-                                Cell::Bool(r.try_get::<Option<i64>, _>(i)?.map(|v| v != 0))
-                            }
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    async fn import_rows(&self, table: &Table, rows: &[TableRow]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        for row in rows {
-            let mut qb = QueryBuilder::<Sqlite>::new(format!(
-                "INSERT INTO {} ({}) VALUES (",
-                table.name,
-                table.column_list()
-            ));
-            let mut sep = qb.separated(", ");
-            for cell in row {
-                match cell {
-                    Cell::Int(v) => sep.push_bind(*v),
-                    Cell::Text(v) => sep.push_bind(v.clone()),
-                    Cell::Bool(v) => sep.push_bind(v.map(i64::from)),
-                };
-            }
-            qb.push(")");
-            qb.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn finish_import(&self) -> Result<()> {
+    async fn finish_import_impl(&self) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::raw_sql(
             "DELETE FROM ticket_tags;
@@ -824,42 +161,16 @@ impl Store for SqliteStore {
     }
 }
 
-async fn insert_message(
-    conn: &mut SqliteConnection,
-    ticket: TicketId,
-    kind: recourse_domain::MessageKind,
-    channel: recourse_domain::Channel,
-    author: Actor,
-    body: &str,
-    now: Millis,
-) -> Result<MessageId> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(ticket.0)
-    .bind(kind.as_str())
-    .bind(channel.as_str())
-    .bind(author.kind())
-    .bind(author.id())
-    .bind(body)
-    .bind(now.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("INSERT INTO search_docs (ticket_id, kind, subject, body) VALUES ($1, $2, '', $3)")
-        .bind(ticket.0)
-        .bind(kind.as_str())
-        .bind(body)
-        .execute(&mut *conn)
-        .await?;
-    Ok(MessageId(id))
-}
+impl_store!(SqliteStore, Sqlite, SqliteConnection);
 
-/// An assignee that does not exist surfaces as a foreign-key failure on write.
-fn fk_as_assignee(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-            StoreError::NotFound("assignee")
-        }
-        other => other,
-    }
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    shared::apply_migrations(&mut tx, MIGRATIONS).await?;
+    tx.commit().await?;
+    Ok(())
 }
