@@ -100,6 +100,21 @@ impl Caller {
         }
     }
 
+    /// Where this caller's messages come from: a signed-in person uses the console
+    /// or the portal; a token is an integration.
+    pub fn channel(&self) -> recourse_domain::Channel {
+        use recourse_domain::Channel;
+        match self {
+            Caller::Agent {
+                via: Via::Session, ..
+            } => Channel::Console,
+            Caller::Customer {
+                via: Via::Session, ..
+            } => Channel::Portal,
+            Caller::Agent { .. } | Caller::Customer { .. } => Channel::Api,
+        }
+    }
+
     /// Any agent of the desk; customers get 403.
     pub fn require_agent(&self) -> Result<&Agent, ApiError> {
         self.agent()

@@ -990,6 +990,18 @@ async fn sessions_and_csrf(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    let detail: Value = with_cookie("GET", &format!("/api/v1/tickets/{}", created["id"]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["messages"][0]["channel"], "console",
+        "a signed-in agent works in the console"
+    );
 
     let resp = with_cookie("POST", "/api/v1/auth/logout")
         .header("x-csrf-token", &csrf)

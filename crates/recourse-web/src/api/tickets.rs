@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use recourse_domain::{
-    AgentId, Body, Channel, EmailAddress, EventKind, MessageKind, Need, PersonName, Priority,
-    Status, Subject, Tag, Ticket, TicketChange, TicketId,
+    AgentId, Body, EmailAddress, EventKind, MessageKind, Need, PersonName, Priority, Status,
+    Subject, Tag, Ticket, TicketChange, TicketId,
 };
 use recourse_store::{
     AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter,
@@ -73,7 +73,7 @@ pub async fn create_ticket(
                 .store
                 .upsert_customer(&email, name.as_ref().map(|n| n.as_str()), now)
                 .await?;
-            (customer.id, Channel::Api)
+            (customer.id, caller.channel())
         }
         Caller::Customer { customer, .. } => {
             // A customer can only open tickets for themselves.
@@ -84,7 +84,7 @@ pub async fn create_ticket(
                     "A customer can only open tickets for themselves.",
                 ));
             }
-            (customer.id, Channel::Portal)
+            (customer.id, caller.channel())
         }
     };
     let ticket = state
@@ -366,7 +366,9 @@ pub async fn post_message(
     let text = Body::parse(&body.body)?;
     let (kind, channel, status) = match &caller {
         Caller::Agent { .. } => match body.kind {
-            Some(k @ (MessageKind::Reply | MessageKind::Note)) => (k, Channel::Api, body.status),
+            Some(k @ (MessageKind::Reply | MessageKind::Note)) => {
+                (k, caller.channel(), body.status)
+            }
             Some(MessageKind::Inbound) => {
                 return Err(ApiError::unprocessable(
                     "invalid_kind",
@@ -388,7 +390,7 @@ pub async fn post_message(
                     "Customers write messages; only agents reply, add notes or set a status.",
                 ));
             }
-            (MessageKind::Inbound, Channel::Portal, None)
+            (MessageKind::Inbound, caller.channel(), None)
         }
     };
     let (message, ticket) = state
