@@ -150,26 +150,48 @@ impl Body {
     /// The default cap on one message's text; the HTTP body limit sits above it.
     pub const MAX_BYTES: usize = 256 * 1024;
 
+    /// A message's text.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::parse_as(s, ["body", "empty_body", "body_too_long", "message"])
+    }
+
+    /// The description of an intervention: the same rules, its own field and codes.
+    pub fn parse_description(s: &str) -> Result<Self, ValidationError> {
+        Self::parse_as(
+            s,
+            [
+                "description",
+                "empty_description",
+                "description_too_long",
+                "description",
+            ],
+        )
+    }
+
+    /// `[field, empty code, too-long code, what to call it in the sentence]`.
+    fn parse_as(
+        s: &str,
+        [field, empty, too_long, noun]: [&'static str; 4],
+    ) -> Result<Self, ValidationError> {
         if s.trim().is_empty() {
             return Err(ValidationError::new(
-                "body",
-                "empty_body",
-                "The message cannot be empty.",
+                field,
+                empty,
+                format!("The {noun} cannot be empty."),
             ));
         }
         if s.len() > Self::MAX_BYTES {
             return Err(ValidationError::new(
-                "body",
-                "body_too_long",
-                format!("The message is longer than {} KiB.", Self::MAX_BYTES / 1024),
+                field,
+                too_long,
+                format!("The {noun} is longer than {} KiB.", Self::MAX_BYTES / 1024),
             ));
         }
         if s.contains('\0') {
             return Err(ValidationError::new(
-                "body",
+                field,
                 "invalid_characters",
-                "The message contains a NUL character.",
+                format!("The {noun} contains a NUL character."),
             ));
         }
         Ok(Body(s.to_owned()))

@@ -170,7 +170,8 @@ macro_rules! impl_store {
                 actor: Actor,
                 now: Millis,
             ) -> Result<()> {
-                if events.is_empty() {
+                // Nothing changed and nothing to record: no write at all.
+                if before == after && events.is_empty() {
                     return Ok(());
                 }
                 sqlx::query(
@@ -647,11 +648,6 @@ macro_rules! impl_store {
                     )
                     .await?;
                     save_ticket(&mut tx, &before, &after, &events, m.author, m.now).await?;
-                    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-                        .bind(m.now.0)
-                        .bind(m.ticket_id.0)
-                        .execute(&mut *tx)
-                        .await?;
                     tx.commit().await?;
                     let message = Message {
                         id,
@@ -667,9 +663,9 @@ macro_rules! impl_store {
 
                 async fn add_intervention(&self, i: NewIntervention) -> Result<Intervention> {
                     let mut tx = self.begin().await?;
-                    let ticket = lock_ticket(&mut tx, i.ticket_id).await?;
-                    if ticket.status == recourse_domain::Status::Closed {
-                        return Err(recourse_domain::ChangeError::Transition(
+                    let before = lock_ticket(&mut tx, i.ticket_id).await?;
+                    if before.status == recourse_domain::Status::Closed {
+                        return Err(recourse_domain::ChangeError::from(
                             recourse_domain::TransitionError::Closed,
                         )
                         .into());
@@ -691,12 +687,8 @@ macro_rules! impl_store {
                         kind: i.kind,
                         result: i.result,
                     };
-                    insert_event(&mut tx, Some(i.ticket_id), actor, &kind, i.now).await?;
-                    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-                        .bind(i.now.0)
-                        .bind(i.ticket_id.0)
-                        .execute(&mut *tx)
-                        .await?;
+                    let after = Ticket { updated_at: i.now, ..before.clone() };
+                    save_ticket(&mut tx, &before, &after, &[kind], actor, i.now).await?;
                     tx.commit().await?;
                     Ok(Intervention {
                         id: InterventionId(id),

@@ -115,6 +115,14 @@ impl Caller {
         }
     }
 
+    /// The customer a caller is limited to, if the caller is a customer.
+    pub fn customer_id(&self) -> Option<recourse_domain::CustomerId> {
+        match self {
+            Caller::Customer { customer, .. } => Some(customer.id),
+            Caller::Agent { .. } => None,
+        }
+    }
+
     /// Any agent of the desk; customers get 403.
     pub fn require_agent(&self) -> Result<&Agent, ApiError> {
         self.agent()
@@ -170,7 +178,7 @@ impl FromRequestParts<AppState> for Caller {
             return load(state, token.principal, Via::Token { scope: token.scope }).await;
         }
 
-        let Some(cookie) = session_cookie(parts) else {
+        let Some(cookie) = session_cookie(&parts.headers) else {
             return Err(ApiError::unauthenticated());
         };
         let session = state
@@ -231,9 +239,9 @@ async fn load(state: &AppState, principal: Principal, via: Via) -> Result<Caller
     }
 }
 
-fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The session secret from the `Cookie` header, if one was sent.
+pub(crate) fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

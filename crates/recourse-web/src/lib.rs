@@ -84,7 +84,8 @@ pub async fn serve(
         .await
 }
 
-pub(crate) fn now() -> recourse_domain::Millis {
+/// The wall clock as the domain counts time; the one place the desk reads it.
+pub fn now() -> recourse_domain::Millis {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

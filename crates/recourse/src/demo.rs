@@ -13,7 +13,7 @@ use recourse_store::{
 };
 use recourse_web::auth;
 
-use crate::now;
+use recourse_web::now;
 
 /// Demo accounts share one password so the README can say it; never use it for real.
 pub const DEMO_PASSWORD: &str = "recourse-demo-2026";
@@ -329,32 +329,21 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
             })
             .await?;
         t += 3_600_000;
+        if matches!(stage, 3 | 4) {
+            store
+                .update_ticket(
+                    ticket.id,
+                    TicketChange {
+                        status: Some(Status::Resolved),
+                        ..Default::default()
+                    },
+                    by,
+                    Millis(t),
+                )
+                .await?;
+        }
         match stage {
-            3 => {
-                store
-                    .update_ticket(
-                        ticket.id,
-                        TicketChange {
-                            status: Some(Status::Resolved),
-                            ..Default::default()
-                        },
-                        by,
-                        Millis(t),
-                    )
-                    .await?;
-            }
             4 => {
-                store
-                    .update_ticket(
-                        ticket.id,
-                        TicketChange {
-                            status: Some(Status::Resolved),
-                            ..Default::default()
-                        },
-                        by,
-                        Millis(t),
-                    )
-                    .await?;
                 store
                     .update_ticket(
                         ticket.id,

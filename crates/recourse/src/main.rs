@@ -8,13 +8,12 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use recourse_domain::{EmailAddress, Experience, Millis, PersonName, Role};
+use recourse_domain::{EmailAddress, Experience, PersonName, Role};
 use recourse_store::{NewAgent, NewApiToken, Principal, Store};
-use recourse_web::{AppState, WebConfig, auth};
+use recourse_web::{AppState, WebConfig, auth, now};
 
 #[derive(Parser)]
 #[command(
@@ -296,16 +295,6 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing open requests");
-    tokio::time::sleep(Duration::from_millis(10)).await;
-}
-
-pub(crate) fn now() -> Millis {
-    Millis(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0),
-    )
 }
 
 /// A database URL without its password, for messages and logs.

@@ -114,14 +114,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if caller.agent().is_some()
-        && let Some(secret) = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == auth::SESSION_COOKIE)
-            .map(|(_, v)| v.to_owned())
+        && let Some(secret) = auth::session_cookie(&headers)
     {
         state
             .store

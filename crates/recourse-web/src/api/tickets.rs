@@ -162,6 +162,18 @@ pub async fn get_ticket(
     }))
 }
 
+/// `limit` for lists and searches: 1 to 100, 25 when absent.
+fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
+    let limit = raw.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "`limit` must be between 1 and 100.",
+        ));
+    }
+    Ok(limit)
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
@@ -223,17 +235,8 @@ fn parse_filter(p: &ListParams, caller: &Caller) -> Result<TicketFilter, ApiErro
                 })?,
         )),
     };
-    let limit = p.limit.unwrap_or(25);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
-            "`limit` must be between 1 and 100.",
-        ));
-    }
-    let customer = match caller {
-        Caller::Customer { customer, .. } => Some(customer.id),
-        Caller::Agent { .. } => None,
-    };
+    let limit = page_limit(p.limit)?;
+    let customer = caller.customer_id();
     Ok(TicketFilter {
         status,
         rung: rung.map(|r| r.into_inner()),
@@ -430,16 +433,7 @@ pub async fn post_intervention(
 ) -> Result<(StatusCode, Json<InterventionView>), ApiError> {
     let agent = caller.require_agent()?.id;
     let ticket = visible_ticket(&state, &caller, &id).await?;
-    let description = Body::parse(&body.description).map_err(|e| {
-        ApiError::unprocessable(
-            if e.code == "empty_body" {
-                "empty_description"
-            } else {
-                e.code
-            },
-            e.message.replace("message", "description"),
-        )
-    })?;
+    let description = Body::parse_description(&body.description)?;
     let intervention = state
         .store
         .add_intervention(NewIntervention {
@@ -488,17 +482,8 @@ pub async fn search(
             "Search text is limited to 1000 characters.",
         ));
     }
-    let limit = p.limit.unwrap_or(25);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
-            "`limit` must be between 1 and 100.",
-        ));
-    }
-    let customer = match &caller {
-        Caller::Customer { customer, .. } => Some(customer.id),
-        Caller::Agent { .. } => None,
-    };
+    let limit = page_limit(p.limit)?;
+    let customer = caller.customer_id();
     let hits = state
         .store
         .search(&SearchQuery {

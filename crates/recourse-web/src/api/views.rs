@@ -20,33 +20,26 @@ pub mod words {
             .build()
     }
 
-    pub fn status() -> Object {
-        words(recourse_domain::Status::WORDS)
+    /// One schema function per word enum, as utoipa's `schema_with` wants.
+    macro_rules! word_schemas {
+        ($($name:ident => $ty:ident),+ $(,)?) => {
+            $(pub fn $name() -> Object {
+                words(recourse_domain::$ty::WORDS)
+            })+
+        };
     }
-    pub fn priority() -> Object {
-        words(recourse_domain::Priority::WORDS)
-    }
-    pub fn outcome() -> Object {
-        words(recourse_domain::Outcome::WORDS)
-    }
-    pub fn message_kind() -> Object {
-        words(recourse_domain::MessageKind::WORDS)
-    }
-    pub fn channel() -> Object {
-        words(recourse_domain::Channel::WORDS)
-    }
-    pub fn intervention_kind() -> Object {
-        words(recourse_domain::InterventionKind::WORDS)
-    }
-    pub fn intervention_result() -> Object {
-        words(recourse_domain::InterventionResult::WORDS)
-    }
-    pub fn role() -> Object {
-        words(recourse_domain::Role::WORDS)
-    }
-    pub fn experience() -> Object {
-        words(recourse_domain::Experience::WORDS)
-    }
+
+    word_schemas!(
+        status => Status,
+        priority => Priority,
+        outcome => Outcome,
+        message_kind => MessageKind,
+        channel => Channel,
+        intervention_kind => InterventionKind,
+        intervention_result => InterventionResult,
+        role => Role,
+        experience => Experience,
+    );
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
