@@ -176,6 +176,8 @@ mod tests {
             team_id: None,
             tags: vec!["billing".into()],
             outcome: None,
+            needs_experience: false,
+            sla: Default::default(),
             created_at: Millis(0),
             updated_at: Millis(0),
         }

@@ -109,6 +109,60 @@ word_enum!(
     }
 );
 
+word_enum!(
+    /// Why a case moved up the ladder. Escalating is never a mark against anyone (P3):
+    /// reasons are counted by rung, never by agent.
+    EscalationReason: "escalation reason" {
+        AgentRequest = "agent_request",
+        CustomerRequest = "customer_request",
+        SlaBreach = "sla_breach",
+        Demeanor = "demeanor",
+        Abuse = "abuse",
+        RepeatedContact = "repeated_contact",
+        NeedsExperience = "needs_experience",
+    }
+);
+
+word_enum!(
+    /// How a customer's message reads (the judge's label, or an agent's).
+    Demeanor: "demeanor" {
+        Pleased = "pleased",
+        Neutral = "neutral",
+        Frustrated = "frustrated",
+        Angry = "angry",
+        Abusive = "abusive",
+    }
+);
+
+impl Demeanor {
+    pub fn is_negative(self) -> bool {
+        matches!(
+            self,
+            Demeanor::Frustrated | Demeanor::Angry | Demeanor::Abusive
+        )
+    }
+}
+
+word_enum!(
+    /// The three promises an SLA policy makes: a first answer, regular updates, an end.
+    SlaClock: "SLA clock" {
+        FirstResponse = "first_response",
+        NextUpdate = "next_update",
+        Resolution = "resolution",
+    }
+);
+
+impl SlaClock {
+    /// The clock's bit in the ticket's `sla_warned` / `sla_breached` masks.
+    pub fn bit(self) -> u8 {
+        match self {
+            SlaClock::FirstResponse => 1,
+            SlaClock::NextUpdate => 2,
+            SlaClock::Resolution => 4,
+        }
+    }
+}
+
 impl Role {
     /// Managers and admins may do what the rung below them may.
     pub fn at_least(self, other: Role) -> bool {

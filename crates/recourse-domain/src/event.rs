@@ -2,8 +2,8 @@
 //! history, the audit trail, reports and webhooks are all read from it.
 
 use crate::{
-    AgentId, CustomerId, InterventionId, InterventionKind, InterventionResult, MessageId,
-    MessageKind, Outcome, Priority, Status,
+    AgentId, CustomerId, Demeanor, EscalationReason, InterventionId, InterventionKind,
+    InterventionResult, MessageId, MessageKind, Millis, Outcome, Priority, SlaClock, Status,
 };
 
 /// Who caused an event.
@@ -83,6 +83,41 @@ pub enum EventKind {
     OutcomeSet {
         outcome: Option<Outcome>,
     },
+    /// Up the ladder, with the message the customer was sent.
+    Escalated {
+        from: String,
+        to: String,
+        reason: EscalationReason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        message_id: MessageId,
+    },
+    /// Back down the ladder by a manager, with their note for whoever takes it.
+    MovedDown {
+        from: String,
+        to: String,
+        note: String,
+    },
+    SlaWarning {
+        clock: SlaClock,
+        due: Millis,
+    },
+    SlaBreached {
+        clock: SlaClock,
+        due: Millis,
+    },
+    DemeanorRead {
+        message_id: MessageId,
+        demeanor: Demeanor,
+    },
+    /// Desk configuration (ladder, SLA, calendar, rules, templates) changed.
+    SettingChanged {
+        key: String,
+    },
+    PresenceChanged {
+        agent_id: AgentId,
+        present: bool,
+    },
 }
 
 impl EventKind {
@@ -98,6 +133,13 @@ impl EventKind {
             EventKind::TagsChanged { .. } => "tags_changed",
             EventKind::InterventionRecorded { .. } => "intervention_recorded",
             EventKind::OutcomeSet { .. } => "outcome_set",
+            EventKind::Escalated { .. } => "escalated",
+            EventKind::MovedDown { .. } => "moved_down",
+            EventKind::SlaWarning { .. } => "sla_warning",
+            EventKind::SlaBreached { .. } => "sla_breached",
+            EventKind::DemeanorRead { .. } => "demeanor_read",
+            EventKind::SettingChanged { .. } => "setting_changed",
+            EventKind::PresenceChanged { .. } => "presence_changed",
         }
     }
 }

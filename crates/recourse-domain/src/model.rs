@@ -1,9 +1,9 @@
 //! The records the desk keeps, as read back from the store.
 
 use crate::{
-    Actor, AgentId, Channel, CustomerId, EmailAddress, EventId, EventKind, Experience,
+    Actor, AgentId, Channel, CustomerId, Demeanor, EmailAddress, EventId, EventKind, Experience,
     InterventionId, InterventionKind, InterventionResult, MessageId, MessageKind, Millis,
-    OrganizationId, Outcome, Priority, Role, Status, TeamId, TicketId,
+    OrganizationId, Outcome, Priority, Role, SlaClocks, Status, TeamId, TicketId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -42,6 +42,8 @@ pub struct Agent {
     /// How many active tickets the agent can carry at once.
     pub capacity: i32,
     pub active: bool,
+    /// Present agents receive new work; away agents' tickets are handed on.
+    pub present: bool,
     pub created_at: Millis,
 }
 
@@ -60,6 +62,9 @@ pub struct Ticket {
     pub team_id: Option<TeamId>,
     pub tags: Vec<String>,
     pub outcome: Option<Outcome>,
+    /// Set by a `needs_experience` escalation: routing never gives it to a junior.
+    pub needs_experience: bool,
+    pub sla: SlaClocks,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -72,6 +77,8 @@ pub struct Message {
     pub channel: Channel,
     pub author: Actor,
     pub body: String,
+    /// How the customer's message reads (inbound only), from the judge or an agent.
+    pub demeanor: Option<Demeanor>,
     pub created_at: Millis,
 }
 

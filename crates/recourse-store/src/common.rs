@@ -3,9 +3,11 @@
 
 use crate::{SearchQuery, StoreError, TicketFilter};
 
-pub(crate) const TICKET_COLS: &str = "id, number, subject, need, status, priority, rung, customer_id, assignee_id, team_id, tags, outcome, created_at, updated_at";
+pub(crate) const TICKET_COLS: &str = "id, number, subject, need, status, priority, rung, customer_id, assignee_id, team_id, tags, outcome, needs_experience, first_response_due, next_update_due, resolution_due, sla_paused_at, sla_warned, sla_breached, created_at, updated_at";
 pub(crate) const AGENT_COLS: &str =
-    "id, email, name, role, experience, skills, team_id, capacity, active, created_at";
+    "id, email, name, role, experience, skills, team_id, capacity, active, present, created_at";
+pub(crate) const MESSAGE_COLS: &str =
+    "id, ticket_id, kind, channel, author_kind, author_id, body, demeanor, created_at";
 
 pub(crate) fn map_unique(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
@@ -65,6 +67,8 @@ pub(crate) fn fk_as_assignee(e: StoreError) -> StoreError {
 /// - `const BACKEND: Backend`;
 /// - `const ROW_LOCK: &str`, appended to the `SELECT` that reads a ticket about to be
 ///   changed inside a write transaction;
+/// - `const CLAIM_LOCK: &str`, appended to the `SELECT`s that claim work (due SLA
+///   checks, webhook deliveries) so several nodes can claim at once without overlap;
 /// - `fn reader(&self) -> &Pool<DB>` and `fn writer(&self) -> &Pool<DB>`;
 /// - `async fn begin(&self) -> Result<Transaction<'static, DB>>`, a write transaction;
 /// - `async fn next_ticket_number(conn: &mut Conn) -> Result<i64>`, called inside the
@@ -88,9 +92,11 @@ macro_rules! impl_store {
             };
             use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
-            use $crate::common::{AGENT_COLS, TICKET_COLS, fk_as_assignee, map_unique};
+            use $crate::common::{AGENT_COLS, MESSAGE_COLS, TICKET_COLS, fk_as_assignee, map_unique};
             use $crate::decode;
             use $crate::table::{Cell, Col, Row as TableRow, Table};
+
+            $crate::ladder_sql::ladder_sql!($store, $db, $conn);
             use $crate::{
                 ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention,
                 NewMessage, NewSession, NewTicket, Result, SearchHit, SearchQuery, Session,
@@ -128,6 +134,8 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Appends an event, and queues it for every active webhook in the same
+            /// transaction (the outbox), so a committed event is never left unsent.
             async fn insert_event(
                 conn: &mut $conn,
                 ticket: Option<TicketId>,
@@ -135,14 +143,19 @@ macro_rules! impl_store {
                 kind: &EventKind,
                 at: Millis,
             ) -> Result<()> {
-                sqlx::query("INSERT INTO events (ticket_id, actor_kind, actor_id, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
+                let id: i64 = sqlx::query_scalar("INSERT INTO events (ticket_id, actor_kind, actor_id, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                     .bind(ticket.map(|t| t.0))
                     .bind(actor.kind())
                     .bind(actor.id())
                     .bind(kind.name())
                     .bind(decode::event_json(kind))
                     .bind(at.0)
-                    .execute(conn)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                sqlx::query("INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) SELECT id, $1, $2, $2 FROM webhooks WHERE active = TRUE")
+                    .bind(id)
+                    .bind(at.0)
+                    .execute(&mut *conn)
                     .await?;
                 Ok(())
             }
@@ -164,6 +177,7 @@ macro_rules! impl_store {
             /// subject's search document in step.
             async fn save_ticket(
                 conn: &mut $conn,
+                cfg: &DeskConfig,
                 before: &Ticket,
                 after: &Ticket,
                 events: &[EventKind],
@@ -174,8 +188,12 @@ macro_rules! impl_store {
                 if before == after && events.is_empty() {
                     return Ok(());
                 }
+                let sla = &after.sla;
                 sqlx::query(
-                    "UPDATE tickets SET need = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, outcome = $6, updated_at = $7 WHERE id = $8",
+                    "UPDATE tickets SET need = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, outcome = $6, updated_at = $7,
+                         rung = $8, needs_experience = $9, first_response_due = $10, next_update_due = $11, resolution_due = $12,
+                         sla_paused_at = $13, sla_warned = $14, sla_breached = $15, sla_next_at = $16
+                     WHERE id = $17",
                 )
                 .bind(&after.need)
                 .bind(after.status.as_str())
@@ -184,9 +202,21 @@ macro_rules! impl_store {
                 .bind(decode::tags_json(&after.tags))
                 .bind(after.outcome.map(|o| o.as_str()))
                 .bind(after.updated_at.0)
+                .bind(&after.rung)
+                .bind(after.needs_experience)
+                .bind(sla.first_response_due.map(|m| m.0))
+                .bind(sla.next_update_due.map(|m| m.0))
+                .bind(sla.resolution_due.map(|m| m.0))
+                .bind(sla.paused_at.map(|m| m.0))
+                .bind(i64::from(sla.warned))
+                .bind(i64::from(sla.breached))
+                .bind(sla.next_check(&cfg.sla).map(|m| m.0))
                 .bind(after.id.0)
                 .execute(&mut *conn)
                 .await?;
+                if after.assignee_id.is_some() && after.assignee_id != before.assignee_id {
+                    note_assigned(conn, after.assignee_id, now).await?;
+                }
                 if before.tags != after.tags {
                     sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
                         .bind(after.id.0)
@@ -247,10 +277,11 @@ macro_rules! impl_store {
                 channel: recourse_domain::Channel,
                 author: Actor,
                 body: &str,
+                demeanor: Option<recourse_domain::Demeanor>,
                 now: Millis,
             ) -> Result<MessageId> {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, demeanor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(ticket.0)
                 .bind(kind.as_str())
@@ -258,6 +289,7 @@ macro_rules! impl_store {
                 .bind(author.kind())
                 .bind(author.id())
                 .bind(body)
+                .bind(demeanor.map(|d| d.as_str()))
                 .bind(now.0)
                 .fetch_one(&mut *conn)
                 .await?;
@@ -526,6 +558,8 @@ macro_rules! impl_store {
                 async fn create_ticket(&self, t: NewTicket) -> Result<Ticket> {
                     let tags: Vec<String> = t.tags.iter().map(|x| x.as_str().to_owned()).collect();
                     let mut tx = self.begin().await?;
+                    let cfg = load_config(&mut tx).await?;
+                    let rung = cfg.ladder.first().clone();
                     let number = <$store>::next_ticket_number(&mut tx).await?;
                     let row = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO tickets (number, subject, need, status, priority, rung, customer_id, tags, created_at, updated_at)
@@ -535,42 +569,43 @@ macro_rules! impl_store {
                     .bind(t.subject.as_str())
                     .bind(t.need.as_ref().map(|n| n.as_str()))
                     .bind(t.priority.as_str())
-                    .bind(&t.rung)
+                    .bind(&rung.name)
                     .bind(t.customer_id.0)
                     .bind(decode::tags_json(&tags))
                     .bind(t.now.0)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| map_unique(e, "that ticket"))?;
-                    let ticket = decode::ticket(&row)?;
-                    insert_tags(&mut tx, ticket.id, &tags).await?;
-                    <$store>::index_document(&mut tx, ticket.id, "subject", &ticket.subject, "")
+                    let created = decode::ticket(&row)?;
+                    insert_tags(&mut tx, created.id, &tags).await?;
+                    <$store>::index_document(&mut tx, created.id, "subject", &created.subject, "")
                         .await?;
                     insert_event(
                         &mut tx,
-                        Some(ticket.id),
+                        Some(created.id),
                         t.actor,
                         &EventKind::TicketCreated {
-                            subject: ticket.subject.clone(),
-                            priority: ticket.priority,
-                            rung: ticket.rung.clone(),
+                            subject: created.subject.clone(),
+                            priority: created.priority,
+                            rung: created.rung.clone(),
                         },
                         t.now,
                     )
                     .await?;
                     let message_id = insert_message(
                         &mut tx,
-                        ticket.id,
+                        created.id,
                         recourse_domain::MessageKind::Inbound,
                         t.channel,
                         t.actor,
                         t.body.as_str(),
+                        t.demeanor,
                         t.now,
                     )
                     .await?;
                     insert_event(
                         &mut tx,
-                        Some(ticket.id),
+                        Some(created.id),
                         t.actor,
                         &EventKind::MessageAdded {
                             message_id,
@@ -579,6 +614,30 @@ macro_rules! impl_store {
                         t.now,
                     )
                     .await?;
+                    // The clocks start and the ticket goes to whoever on the first rung
+                    // is free; with nobody free it waits in the rung's queue.
+                    let mut ticket = created.clone();
+                    ticket.sla = ticket.sla.advance(
+                        &cfg.sla,
+                        &cfg.calendar,
+                        ticket.priority,
+                        ticket.status,
+                        ticket.status,
+                        SlaEvent::Created,
+                        t.now,
+                    );
+                    let candidates = candidates(&mut tx).await?;
+                    ticket.assignee_id =
+                        choose_assignee(&rung, &ticket.tags, false, None, &candidates);
+                    let events: Vec<EventKind> = ticket
+                        .assignee_id
+                        .map(|to| EventKind::AssigneeChanged { from: None, to: Some(to) })
+                        .into_iter()
+                        .collect();
+                    save_ticket(&mut tx, &cfg, &created, &ticket, &events, Actor::System, t.now).await?;
+                    if t.demeanor.is_some() {
+                        ticket = apply_rules(&mut tx, &cfg, ticket, message_id, t.demeanor, t.now).await?;
+                    }
                     tx.commit().await?;
                     Ok(ticket)
                 }
@@ -611,9 +670,11 @@ macro_rules! impl_store {
                     now: Millis,
                 ) -> Result<Ticket> {
                     let mut tx = self.begin().await?;
+                    let cfg = load_config(&mut tx).await?;
                     let before = lock_ticket(&mut tx, id).await?;
-                    let (after, events) = apply_change(&before, &change, now)?;
-                    save_ticket(&mut tx, &before, &after, &events, actor, now)
+                    let (mut after, events) = apply_change(&before, &change, now)?;
+                    advance_sla(&cfg, &before, &mut after, SlaEvent::Changed, now);
+                    save_ticket(&mut tx, &cfg, &before, &after, &events, actor, now)
                         .await
                         .map_err(fk_as_assignee)?;
                     tx.commit().await?;
@@ -622,10 +683,18 @@ macro_rules! impl_store {
 
                 async fn add_message(&self, m: NewMessage) -> Result<(Message, Ticket)> {
                     let mut tx = self.begin().await?;
+                    let cfg = load_config(&mut tx).await?;
                     let before = lock_ticket(&mut tx, m.ticket_id).await?;
                     let change = message_change(&before, m.kind, m.status)?;
                     let (mut after, events) = apply_change(&before, &change, m.now)?;
                     after.updated_at = m.now;
+                    let sla_event = match m.kind {
+                        recourse_domain::MessageKind::Inbound => SlaEvent::CustomerWrote,
+                        recourse_domain::MessageKind::Reply => SlaEvent::AgentReplied,
+                        recourse_domain::MessageKind::Note => SlaEvent::Changed,
+                    };
+                    advance_sla(&cfg, &before, &mut after, sla_event, m.now);
+                    let demeanor = m.demeanor.filter(|_| m.kind == recourse_domain::MessageKind::Inbound);
                     let id = insert_message(
                         &mut tx,
                         m.ticket_id,
@@ -633,6 +702,7 @@ macro_rules! impl_store {
                         m.channel,
                         m.author,
                         m.body.as_str(),
+                        demeanor,
                         m.now,
                     )
                     .await?;
@@ -647,7 +717,10 @@ macro_rules! impl_store {
                         m.now,
                     )
                     .await?;
-                    save_ticket(&mut tx, &before, &after, &events, m.author, m.now).await?;
+                    save_ticket(&mut tx, &cfg, &before, &after, &events, m.author, m.now).await?;
+                    if m.kind == recourse_domain::MessageKind::Inbound {
+                        after = apply_rules(&mut tx, &cfg, after, id, demeanor, m.now).await?;
+                    }
                     tx.commit().await?;
                     let message = Message {
                         id,
@@ -656,6 +729,7 @@ macro_rules! impl_store {
                         channel: m.channel,
                         author: m.author,
                         body: m.body.into_inner(),
+                        demeanor,
                         created_at: m.now,
                     };
                     Ok((message, after))
@@ -688,7 +762,8 @@ macro_rules! impl_store {
                         result: i.result,
                     };
                     let after = Ticket { updated_at: i.now, ..before.clone() };
-                    save_ticket(&mut tx, &before, &after, &[kind], actor, i.now).await?;
+                    let cfg = load_config(&mut tx).await?;
+                    save_ticket(&mut tx, &cfg, &before, &after, &[kind], actor, i.now).await?;
                     tx.commit().await?;
                     Ok(Intervention {
                         id: InterventionId(id),
@@ -702,7 +777,7 @@ macro_rules! impl_store {
                 }
 
                 async fn messages(&self, ticket: TicketId) -> Result<Vec<Message>> {
-                    let rows = sqlx::query("SELECT id, ticket_id, kind, channel, author_kind, author_id, body, created_at FROM messages WHERE ticket_id = $1 ORDER BY id")
+                    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {MESSAGE_COLS} FROM messages WHERE ticket_id = $1 ORDER BY id")))
                         .bind(ticket.0)
                         .fetch_all(self.reader())
                         .await?;
@@ -727,6 +802,75 @@ macro_rules! impl_store {
 
                 async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
                     self.search_impl(q).await
+                }
+
+                async fn setting(&self, key: &str) -> Result<Option<String>> {
+                    ladder::setting(self, key).await
+                }
+
+                async fn put_setting(&self, key: &str, value: &str, actor: Actor, now: Millis) -> Result<()> {
+                    ladder::put_setting(self, key, Some(value), actor, now).await
+                }
+
+                async fn reset_setting(&self, key: &str, actor: Actor, now: Millis) -> Result<()> {
+                    ladder::put_setting(self, key, None, actor, now).await
+                }
+
+                async fn desk_config(&self) -> Result<DeskConfig> {
+                    let mut conn = self.reader().acquire().await?;
+                    load_config(&mut conn).await
+                }
+
+                async fn handoff_plan(&self, ticket: TicketId, reason: recourse_domain::EscalationReason, now: Millis) -> Result<$crate::HandoffPlan> {
+                    ladder::handoff_plan(self, ticket, reason, now).await
+                }
+
+                async fn escalate(&self, request: $crate::EscalationRequest) -> Result<Ticket> {
+                    ladder::escalate(self, request).await
+                }
+
+                async fn move_down(&self, request: $crate::Descent) -> Result<Ticket> {
+                    ladder::move_down(self, request).await
+                }
+
+                async fn escalations(&self, ticket: TicketId) -> Result<Vec<$crate::EscalationRecord>> {
+                    ladder::escalations(self, ticket).await
+                }
+
+                async fn set_presence(&self, agent: AgentId, present: bool, actor: Actor, now: Millis) -> Result<(Agent, Vec<TicketId>)> {
+                    ladder::set_presence(self, agent, present, actor, now).await
+                }
+
+                async fn set_demeanor(&self, message: MessageId, demeanor: recourse_domain::Demeanor, actor: Actor, now: Millis) -> Result<Ticket> {
+                    ladder::set_demeanor(self, message, demeanor, actor, now).await
+                }
+
+                async fn sweep_sla(&self, now: Millis, limit: i64) -> Result<$crate::SweepReport> {
+                    ladder::sweep_sla(self, now, limit).await
+                }
+
+                async fn create_webhook(&self, url: &str, secret: &str, now: Millis) -> Result<$crate::Webhook> {
+                    ladder::create_webhook(self, url, secret, now).await
+                }
+
+                async fn list_webhooks(&self) -> Result<Vec<$crate::Webhook>> {
+                    ladder::list_webhooks(self).await
+                }
+
+                async fn deactivate_webhook(&self, id: i64, now: Millis) -> Result<()> {
+                    ladder::deactivate_webhook(self, id, now).await
+                }
+
+                async fn claim_deliveries(&self, now: Millis, lease_ms: i64, limit: i64) -> Result<Vec<$crate::Delivery>> {
+                    ladder::claim_deliveries(self, now, lease_ms, limit).await
+                }
+
+                async fn finish_delivery(&self, id: i64, result: std::result::Result<(), String>, now: Millis) -> Result<()> {
+                    ladder::finish_delivery(self, id, result, now).await
+                }
+
+                async fn webhook_deliveries(&self, webhook: i64, limit: i64) -> Result<Vec<$crate::DeliveryStatus>> {
+                    ladder::webhook_deliveries(self, webhook, limit).await
                 }
 
                 async fn count_rows(&self, table: &str) -> Result<i64> {

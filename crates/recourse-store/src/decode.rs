@@ -3,10 +3,10 @@
 //! (BIGINT/INTEGER, TEXT, and booleans that SQLite keeps as 0/1).
 
 use recourse_domain::{
-    Actor, Agent, AgentId, Channel, Customer, CustomerId, EmailAddress, Event, EventId, EventKind,
-    Experience, Intervention, InterventionId, InterventionKind, InterventionResult, Message,
-    MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, Status, TeamId,
-    Ticket, TicketId,
+    Actor, Agent, AgentId, Channel, Customer, CustomerId, Demeanor, EmailAddress, Event, EventId,
+    EventKind, Experience, Intervention, InterventionId, InterventionKind, InterventionResult,
+    Message, MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, SlaClocks,
+    Status, TeamId, Ticket, TicketId,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -89,6 +89,15 @@ pub(crate) fn ticket(r: &impl StoredRow) -> Result<Ticket> {
             .map(Outcome::parse)
             .transpose()
             .map_err(|e| corrupt("outcome", e))?,
+        needs_experience: r.flag("needs_experience")?,
+        sla: SlaClocks {
+            first_response_due: r.opt_int("first_response_due")?.map(Millis),
+            next_update_due: r.opt_int("next_update_due")?.map(Millis),
+            resolution_due: r.opt_int("resolution_due")?.map(Millis),
+            paused_at: r.opt_int("sla_paused_at")?.map(Millis),
+            warned: r.int("sla_warned")? as u8,
+            breached: r.int("sla_breached")? as u8,
+        },
         created_at: Millis(r.int("created_at")?),
         updated_at: Millis(r.int("updated_at")?),
     })
@@ -106,6 +115,7 @@ pub(crate) fn agent(r: &impl StoredRow) -> Result<Agent> {
         team_id: r.opt_int("team_id")?.map(TeamId),
         capacity: i32::try_from(r.int("capacity")?).unwrap_or(i32::MAX),
         active: r.flag("active")?,
+        present: r.flag("present")?,
         created_at: Millis(r.int("created_at")?),
     })
 }
@@ -130,6 +140,12 @@ pub(crate) fn message(r: &impl StoredRow) -> Result<Message> {
         author: Actor::from_parts(&author_kind, r.opt_int("author_id")?)
             .ok_or_else(|| corrupt("message author", &author_kind))?,
         body: r.text("body")?,
+        demeanor: r
+            .opt_text("demeanor")?
+            .as_deref()
+            .map(Demeanor::parse)
+            .transpose()
+            .map_err(|e| corrupt("demeanor", e))?,
         created_at: Millis(r.int("created_at")?),
     })
 }

@@ -1,9 +1,11 @@
 //! What callers hand the store, and the small records only the store deals in.
 
+use recourse_domain::template::Template;
 use recourse_domain::{
-    Actor, AgentId, Body, Channel, CustomerId, EmailAddress, Experience, InterventionKind,
-    InterventionResult, MessageKind, Millis, Need, PersonName, Priority, Role, Status, Subject,
-    Tag, TeamId, Ticket, TicketId,
+    Actor, Agent, AgentId, Body, Calendar, Channel, Customer, CustomerId, Demeanor, EmailAddress,
+    EscalationReason, Event, Experience, Intervention, InterventionKind, InterventionResult,
+    MessageId, MessageKind, Millis, Need, PersonName, Priority, Role, Rung, Status, Subject, Tag,
+    TeamId, Ticket, TicketId,
 };
 
 #[derive(Debug, Clone)]
@@ -90,7 +92,8 @@ pub struct NewTicket {
     pub priority: Priority,
     pub tags: Vec<Tag>,
     pub channel: Channel,
-    pub rung: String,
+    /// How the first message reads, if the judge has read it.
+    pub demeanor: Option<Demeanor>,
     pub actor: Actor,
     pub now: Millis,
 }
@@ -104,6 +107,8 @@ pub struct NewMessage {
     pub body: Body,
     /// An explicit status to move to with this message (e.g. reply and set pending).
     pub status: Option<Status>,
+    /// How an inbound message reads, if the judge has read it.
+    pub demeanor: Option<Demeanor>,
     pub now: Millis,
 }
 
@@ -151,4 +156,114 @@ pub struct SearchHit {
     pub ticket: Ticket,
     /// Higher is better; only comparable within one result list.
     pub score: f64,
+}
+
+/// A move up the ladder. `message` is what the customer is sent; `None` sends the
+/// drafted handoff. `assignee` names who takes it (the draft's choice); `None` routes.
+#[derive(Debug, Clone)]
+pub struct EscalationRequest {
+    pub ticket_id: TicketId,
+    pub reason: EscalationReason,
+    pub note: Option<String>,
+    pub message: Option<Body>,
+    pub assignee: Option<AgentId>,
+    pub channel: Channel,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+/// A manager moving a case one rung back down.
+#[derive(Debug, Clone)]
+pub struct Descent {
+    pub ticket_id: TicketId,
+    pub note: String,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+/// What a handoff draft needs, gathered in one read.
+#[derive(Debug, Clone)]
+pub struct HandoffPlan {
+    pub ticket: Ticket,
+    pub customer: Customer,
+    pub interventions: Vec<Intervention>,
+    pub to: Rung,
+    /// Who routing would give the case to now, if anyone is free.
+    pub assignee: Option<Agent>,
+    pub reply_by: Millis,
+    pub calendar: Calendar,
+    pub template: Template,
+}
+
+impl HandoffPlan {
+    /// The customer-facing handoff text, signed by `agent_name` (or the team).
+    pub fn draft(&self, agent_name: Option<&str>) -> String {
+        let reply_by = self.calendar.describe(self.reply_by);
+        recourse_domain::template::draft_handoff(
+            &self.template,
+            &recourse_domain::template::HandoffFacts {
+                customer_name: self.customer.name.as_deref(),
+                ticket_number: self.ticket.number,
+                subject: &self.ticket.subject,
+                interventions: &self.interventions,
+                next_person: self.assignee.as_ref().map(|a| a.name.as_str()),
+                next_rung_title: &self.to.title,
+                reply_by: &reply_by,
+                agent_name,
+            },
+        )
+    }
+}
+
+/// One step on the ladder as recorded (no agent: escalation is blameless).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationRecord {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    pub up: bool,
+    pub from_rung: String,
+    pub to_rung: String,
+    pub reason: Option<EscalationReason>,
+    pub note: Option<String>,
+    pub message_id: Option<MessageId>,
+    pub at: Millis,
+}
+
+/// What one sweeper pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SweepReport {
+    pub examined: u32,
+    pub warned: u32,
+    pub breached: u32,
+    pub escalated: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    pub active: bool,
+    pub created_at: Millis,
+}
+
+/// A claimed webhook delivery: the event to send, where, and the signing secret.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub url: String,
+    pub secret: String,
+    /// Attempts so far, this one included.
+    pub attempt: i64,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStatus {
+    pub id: i64,
+    pub event_id: i64,
+    pub attempts: i64,
+    pub delivered_at: Option<Millis>,
+    pub failed_at: Option<Millis>,
+    pub last_error: Option<String>,
 }

@@ -4,8 +4,10 @@
 //! conformance suite in `tests/` runs one story against both.
 
 mod common;
+pub mod config;
 mod decode;
 mod input;
+mod ladder_sql;
 mod postgres;
 mod sqlite;
 pub mod table;
@@ -13,12 +15,14 @@ pub mod table;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+pub use config::DeskConfig;
 pub use input::*;
 pub use postgres::PgStore;
 pub use recourse_domain::TicketChange;
 use recourse_domain::{
-    Actor, Agent, AgentId, ChangeError, Customer, CustomerId, EmailAddress, Event, Intervention,
-    Message, Millis, Organization, Team, Ticket, TicketId,
+    Actor, Agent, AgentId, ChangeError, Customer, CustomerId, Demeanor, EmailAddress,
+    EscalationReason, Event, Intervention, LadderError, Message, MessageId, Millis, Organization,
+    Team, Ticket, TicketId,
 };
 pub use sqlite::SqliteStore;
 
@@ -32,6 +36,9 @@ pub enum StoreError {
     /// A domain rule refused the change (e.g. an illegal status move).
     #[error(transparent)]
     Rule(#[from] ChangeError),
+    /// A ladder rule refused the move (already at the top, no handoff message, …).
+    #[error(transparent)]
+    Ladder(#[from] LadderError),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]
@@ -108,6 +115,68 @@ pub trait Store: Send + Sync + 'static {
     async fn events(&self, ticket: TicketId) -> Result<Vec<Event>>;
     /// Full-text search over subjects and message bodies, best match first.
     async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>>;
+
+    // --- desk configuration (see `config::keys`) ---
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Stores a setting (already validated by the caller) and records who changed it.
+    async fn put_setting(&self, key: &str, value: &str, actor: Actor, now: Millis) -> Result<()>;
+    /// Removes a setting so its default applies again.
+    async fn reset_setting(&self, key: &str, actor: Actor, now: Millis) -> Result<()>;
+    async fn desk_config(&self) -> Result<DeskConfig>;
+
+    // --- the ladder ---
+    /// Everything needed to draft the handoff for escalating `ticket` with `reason`.
+    async fn handoff_plan(
+        &self,
+        ticket: TicketId,
+        reason: EscalationReason,
+        now: Millis,
+    ) -> Result<HandoffPlan>;
+    /// Moves the ticket up, sends the customer the handoff, and routes it, atomically.
+    async fn escalate(&self, request: EscalationRequest) -> Result<Ticket>;
+    async fn move_down(&self, request: Descent) -> Result<Ticket>;
+    async fn escalations(&self, ticket: TicketId) -> Result<Vec<EscalationRecord>>;
+    /// Marks an agent present or away; going away hands their active tickets on.
+    async fn set_presence(
+        &self,
+        agent: AgentId,
+        present: bool,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<(Agent, Vec<TicketId>)>;
+    /// Records how an inbound message reads and applies the automatic rules to it.
+    async fn set_demeanor(
+        &self,
+        message: MessageId,
+        demeanor: Demeanor,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket>;
+    /// One pass of the SLA sweeper: claims tickets whose next check is due, warns,
+    /// records breaches and escalates them. Safe to run on several nodes at once.
+    async fn sweep_sla(&self, now: Millis, limit: i64) -> Result<SweepReport>;
+
+    // --- webhooks ---
+    async fn create_webhook(&self, url: &str, secret: &str, now: Millis) -> Result<Webhook>;
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>>;
+    /// Stops deliveries to a webhook; pending ones are marked failed.
+    async fn deactivate_webhook(&self, id: i64, now: Millis) -> Result<()>;
+    /// Claims due deliveries for `lease_ms`; a node that dies mid-send lets them fall due again.
+    async fn claim_deliveries(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>>;
+    /// Records a delivery's result: `Ok` delivered, `Err(reason)` retried later with
+    /// backoff, or given up after the last attempt.
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        result: std::result::Result<(), String>,
+        now: Millis,
+    ) -> Result<()>;
+    async fn webhook_deliveries(&self, webhook: i64, limit: i64) -> Result<Vec<DeliveryStatus>>;
 
     // --- whole-database operations (db copy, reports) ---
     async fn count_rows(&self, table: &str) -> Result<i64>;

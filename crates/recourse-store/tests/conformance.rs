@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use recourse_domain::{
-    Actor, AgentId, Body, ChangeError, Channel, Customer, CustomerId, EmailAddress, EventKind,
-    Experience, InterventionKind, InterventionResult, MessageKind, Millis, Need, Outcome,
-    PersonName, Priority, Role, Status, Subject, Tag, TicketId, TransitionError,
+    Actor, AgentId, Body, ChangeError, Channel, Customer, CustomerId, Demeanor, EmailAddress,
+    EscalationReason, EventKind, Experience, InterventionKind, InterventionResult, LadderError,
+    MessageKind, Millis, Need, Outcome, PersonName, Priority, Role, Status, Subject, Tag, TicketId,
+    TransitionError,
 };
 use recourse_domain::{Agent, Ticket};
 use recourse_store::table::{Cell, Row, TABLES};
@@ -22,6 +23,7 @@ use recourse_store::{
     NewTicket, PgStore, Principal, SearchQuery, Session, SqliteStore, Store, StoreError,
     TicketChange, TicketFilter,
 };
+use recourse_store::{Descent, EscalationRequest};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 
@@ -267,7 +269,7 @@ fn new_ticket(
         priority: Priority::Normal,
         tags: tags(tag_list),
         channel: Channel::Portal,
-        rung: "frontline".into(),
+        demeanor: None,
         actor: Actor::Customer(customer),
         now,
     }
@@ -300,6 +302,7 @@ fn message(
         author,
         body: body(text),
         status: None,
+        demeanor: None,
         now,
     }
 }
@@ -437,9 +440,10 @@ async fn story_ticket_lifecycle(db: &TestDb) {
     assert_eq!(created.need.as_deref(), Some("a kettle that pours"));
     assert_eq!(created.priority, Priority::Normal);
     assert_eq!(created.customer_id, ada.id);
+    // Routed on arrival to the one agent present on the first rung.
     assert_eq!(
         (created.assignee_id, created.team_id, created.outcome),
-        (None, None, None)
+        (Some(grace.id), None, None)
     );
     assert_eq!((created.created_at, created.updated_at), (t(10), t(10)));
     assert_eq!(s.get_ticket(created.id).await.unwrap(), created);
@@ -561,6 +565,14 @@ async fn story_ticket_lifecycle(db: &TestDb) {
             },
         ),
         (
+            Actor::System,
+            t(10),
+            EventKind::AssigneeChanged {
+                from: None,
+                to: Some(grace.id),
+            },
+        ),
+        (
             by_grace,
             t(20),
             EventKind::MessageAdded {
@@ -635,10 +647,11 @@ async fn story_ticket_lifecycle(db: &TestDb) {
     assert!(events.windows(2).all(|w| w[0].id.0 < w[1].id.0));
     assert_eq!(
         event_names(&s.events(second.id).await.unwrap()),
-        ["ticket_created", "message_added"]
+        ["ticket_created", "message_added", "assignee_changed"]
     );
 
-    // Editing: each field that really changes is one event, in a fixed order.
+    // Editing: each field that really changes is one event, in a fixed order. Grace was
+    // routed the ticket on arrival, so assigning her again records nothing.
     let edit = TicketChange {
         priority: Some(Priority::High),
         need: Some(Need::parse("a working kettle before Friday").unwrap()),
@@ -681,14 +694,6 @@ async fn story_ticket_lifecycle(db: &TestDb) {
                 t(70),
                 EventKind::NeedChanged {
                     need: Some("a working kettle before Friday".into())
-                }
-            ),
-            (
-                by_grace,
-                t(70),
-                EventKind::AssigneeChanged {
-                    from: None,
-                    to: Some(grace.id)
                 }
             ),
             (
@@ -1079,11 +1084,17 @@ async fn story_rules(db: &TestDb) {
         .await
         .map(|_| ())
     ));
+    let closed = s.get_ticket(tk.id).await.unwrap();
+    let other_assignee = if closed.assignee_id.is_some() {
+        None
+    } else {
+        Some(grace.id)
+    };
     assert!(is_closed(
         s.update_ticket(
             tk.id,
             TicketChange {
-                assignee: Some(Some(grace.id)),
+                assignee: Some(other_assignee),
                 ..change()
             },
             by_grace,
@@ -1118,6 +1129,12 @@ async fn story_listing(db: &TestDb) {
         agent(s, "x@example.com", "Xavier").await,
         agent(s, "y@example.com", "Yolanda").await,
     ];
+    // Away, so arrivals are not routed: this story assigns by hand.
+    for a in &agents {
+        s.set_presence(a.id, false, Actor::System, t(0))
+            .await
+            .unwrap();
+    }
     let statuses = [
         Status::New,
         Status::Open,
@@ -1137,17 +1154,23 @@ async fn story_listing(db: &TestDb) {
             tag_list.push("seventh");
         }
         let c = &customers[(i % 3) as usize];
-        let mut new = new_ticket(
+        let new = new_ticket(
             c.id,
             &format!("Ticket {i}"),
             &format!("Body of ticket {i}"),
             &tag_list,
             now,
         );
-        if i % 6 == 5 {
-            new.rung = "experienced".into();
-        }
         let tk = s.create_ticket(new).await.unwrap();
+        if i % 6 == 5 {
+            // Placed on a rung directly: this story is about listing, not escalating.
+            db.raw_execute(&format!(
+                "UPDATE tickets SET rung = 'experienced' WHERE id = {}",
+                tk.id.0
+            ))
+            .await
+            .unwrap();
+        }
         let who = Actor::Agent(agents[0].id);
         match (i / 2) % 3 {
             0 => s
@@ -2004,7 +2027,11 @@ async fn story_events_append_only(db: &TestDb) {
     }
     if matches!(db.location, Location::Postgres { .. }) {
         // Row triggers do not see TRUNCATE; the log must refuse it as well.
-        for sql in ["TRUNCATE events", "TRUNCATE tickets CASCADE"] {
+        // (A plain TRUNCATE already fails on the webhook outbox's foreign key.)
+        db.raw_execute("TRUNCATE events")
+            .await
+            .expect_err("TRUNCATE events");
+        for sql in ["TRUNCATE events CASCADE", "TRUNCATE tickets CASCADE"] {
             let err = db.raw_execute(sql).await.expect_err(sql);
             assert!(err.to_string().contains("append-only"), "{sql}: {err}");
         }
@@ -2179,6 +2206,18 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
     .await
     .unwrap();
 
+    // Desk settings and a webhook, so their tables (and the outbox) travel too.
+    s.put_setting(
+        "escalation_rules",
+        r#"{"repeated_contact_after":4,"angry_after_interventions":2,"abuse_to_top":true}"#,
+        by_grace,
+        t(3),
+    )
+    .await
+    .unwrap();
+    s.create_webhook("http://127.0.0.1:9/hook", "whsec-test", t(3))
+        .await
+        .unwrap();
     let mut tickets = Vec::new();
     for i in 0..7i64 {
         let c = if i % 2 == 0 { &ada } else { &bob };
@@ -2236,6 +2275,20 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
         })
         .await
         .unwrap();
+        if i == 4 {
+            s.escalate(EscalationRequest {
+                ticket_id: tk.id,
+                reason: EscalationReason::NeedsExperience,
+                note: Some("Smoke: needs someone who knows heaters".into()),
+                message: None,
+                assignee: None,
+                channel: Channel::Console,
+                actor: by_grace,
+                now: t(55),
+            })
+            .await
+            .unwrap();
+        }
         if i == 5 {
             let close = TicketChange {
                 status: Some(Status::Closed),

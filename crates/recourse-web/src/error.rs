@@ -4,7 +4,7 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use recourse_domain::{ChangeError, ValidationError};
+use recourse_domain::{ChangeError, LadderError, ValidationError};
 use recourse_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -102,6 +102,18 @@ impl From<ChangeError> for ApiError {
     }
 }
 
+impl From<LadderError> for ApiError {
+    fn from(e: LadderError) -> Self {
+        use LadderError::*;
+        let status = match e {
+            // The ticket is where it is: the move does not fit its state.
+            AtTop | AtBottom | NotActive(_) => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -114,6 +126,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", format!("{msg}."))
             }
             StoreError::Rule(rule) => rule.into(),
+            StoreError::Ladder(rule) => rule.into(),
             // Details of database failures stay in the log, not in the response.
             other => {
                 tracing::error!(error = %other, "store failure");

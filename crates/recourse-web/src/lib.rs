@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod metrics;
+pub mod workers;
 
 use std::sync::Arc;
 use std::time::Duration;

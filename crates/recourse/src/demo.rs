@@ -251,7 +251,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 } else {
                     Channel::Portal
                 },
-                rung: "frontline".into(),
+                demeanor: None,
                 actor,
                 now: Millis(at),
             })
@@ -286,6 +286,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                     author: by,
                     body: Body::parse(note)?,
                     status: None,
+                    demeanor: None,
                     now: Millis(t),
                 })
                 .await?;
@@ -301,6 +302,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 author: by,
                 body: Body::parse(reply)?,
                 status: wait.then_some(Status::PendingCustomer),
+                demeanor: None,
                 now: Millis(t),
             })
             .await?;

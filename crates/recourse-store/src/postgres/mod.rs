@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "events_no_truncate",
         include_str!("migrations/0002_events_no_truncate.sql"),
     ),
+    (3, "ladder", include_str!("migrations/0003_ladder.sql")),
 ];
 
 /// Any constant works; it only has to be the same on every node.
@@ -47,6 +48,9 @@ impl PgStore {
 
     /// Another node changing the same ticket waits here until this transaction ends.
     const ROW_LOCK: &str = " FOR UPDATE";
+
+    /// Work another node has already claimed is skipped, not waited for.
+    const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 
     /// One pool: PostgreSQL serves concurrent readers and writers itself.
     fn reader(&self) -> &PgPool {

@@ -16,7 +16,10 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use crate::common::{impl_store, search_filter, ticket_cols_of_t};
 use crate::{Backend, Result, SearchHit, SearchQuery, StoreError, decode};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (2, "ladder", include_str!("migrations/0002_ladder.sql")),
+];
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -59,6 +62,8 @@ impl SqliteStore {
 
     /// Nothing to add: the IMMEDIATE transaction already holds the database's write lock.
     const ROW_LOCK: &str = "";
+    /// The single writer already keeps claims apart.
+    const CLAIM_LOCK: &str = "";
 
     fn reader(&self) -> &SqlitePool {
         &self.reader

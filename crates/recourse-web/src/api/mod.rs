@@ -1,6 +1,7 @@
 //! Route table and OpenAPI document. Routes are registered through `utoipa_axum`, so a
 //! route without an OpenAPI description cannot be added by accident.
 
+mod ladder;
 mod people;
 mod system;
 mod tickets;
@@ -26,6 +27,8 @@ use crate::error::ApiError;
         (name = "tickets", description = "Tickets, their conversation, interventions and history"),
         (name = "auth", description = "Signing in and out"),
         (name = "agents", description = "Agents and API tokens"),
+        (name = "ladder", description = "The escalation ladder: rungs, escalations and handoffs, SLA policy and calendar, automatic rules, templates"),
+        (name = "webhooks", description = "Signed event deliveries to other systems"),
         (name = "system", description = "Health and metrics"),
     )
 )]
@@ -57,6 +60,21 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::post_message))
         .routes(routes!(tickets::post_intervention))
         .routes(routes!(tickets::search))
+        .routes(routes!(ladder::escalate, ladder::list_escalations))
+        .routes(routes!(ladder::escalation_draft))
+        .routes(routes!(ladder::move_down))
+        .routes(routes!(ladder::set_demeanor))
+        .routes(routes!(ladder::get_ladder, ladder::put_ladder))
+        .routes(routes!(ladder::get_sla_policy, ladder::put_sla_policy))
+        .routes(routes!(ladder::get_calendar, ladder::put_calendar))
+        .routes(routes!(ladder::get_rules, ladder::put_rules))
+        .routes(routes!(ladder::list_templates))
+        .routes(routes!(ladder::put_template, ladder::reset_template))
+        .routes(routes!(ladder::sweep))
+        .routes(routes!(ladder::set_presence))
+        .routes(routes!(ladder::list_webhooks, ladder::create_webhook))
+        .routes(routes!(ladder::delete_webhook))
+        .routes(routes!(ladder::webhook_deliveries))
         .routes(routes!(people::login))
         .routes(routes!(people::logout))
         .routes(routes!(people::me))

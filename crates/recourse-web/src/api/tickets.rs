@@ -21,11 +21,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, parse_id};
 use crate::{AppState, now};
 
-const DEFAULT_RUNG: &str = recourse_domain::DEFAULT_RUNGS[0];
-
 /// Loads a ticket the caller may see. A customer asking for someone else's ticket
 /// gets the same 404 as for a ticket that does not exist: no existence leak.
-async fn visible_ticket(
+pub(crate) async fn visible_ticket(
     state: &AppState,
     caller: &Caller,
     raw_id: &str,
@@ -97,7 +95,7 @@ pub async fn create_ticket(
             priority: body.priority.unwrap_or(Priority::Normal),
             tags,
             channel,
-            rung: DEFAULT_RUNG.to_owned(),
+            demeanor: None,
             actor: caller.actor(),
             now,
         })
@@ -163,7 +161,7 @@ pub async fn get_ticket(
 }
 
 /// `limit` for lists and searches: 1 to 100, 25 when absent.
-fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
+pub(crate) fn page_limit(raw: Option<i64>) -> Result<i64, ApiError> {
     let limit = raw.unwrap_or(25);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request(
@@ -405,6 +403,7 @@ pub async fn post_message(
             author: caller.actor(),
             body: text,
             status,
+            demeanor: None,
             now: now(),
         })
         .await?;

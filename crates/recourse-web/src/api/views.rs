@@ -39,6 +39,8 @@ pub mod words {
         intervention_result => InterventionResult,
         role => Role,
         experience => Experience,
+        escalation_reason => EscalationReason,
+        demeanor => Demeanor,
     );
 }
 
@@ -127,9 +129,40 @@ pub struct TicketView {
     pub tags: Vec<String>,
     #[schema(schema_with = words::outcome)]
     pub outcome: Option<recourse_domain::Outcome>,
+    /// Set by a `needs_experience` escalation: never routed to a junior.
+    pub needs_experience: bool,
+    pub sla: SlaView,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The ticket's SLA deadlines (RFC 3339, UTC); `null` when nothing is owed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaView {
+    pub first_response_due: Option<String>,
+    pub next_update_due: Option<String>,
+    pub resolution_due: Option<String>,
+    /// Set while the ticket waits on the customer: the clocks are stopped.
+    pub paused_since: Option<String>,
+    /// Clocks whose deadline passed: `first_response`, `next_update`, `resolution`.
+    pub breached: Vec<String>,
+}
+
+impl From<recourse_domain::SlaClocks> for SlaView {
+    fn from(s: recourse_domain::SlaClocks) -> Self {
+        SlaView {
+            first_response_due: s.first_response_due.map(rfc3339),
+            next_update_due: s.next_update_due.map(rfc3339),
+            resolution_due: s.resolution_due.map(rfc3339),
+            paused_since: s.paused_at.map(rfc3339),
+            breached: recourse_domain::SlaClock::ALL
+                .iter()
+                .filter(|c| s.breached & c.bit() != 0)
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        }
+    }
 }
 
 impl From<Ticket> for TicketView {
@@ -147,6 +180,8 @@ impl From<Ticket> for TicketView {
             team_id: t.team_id.map(|t| t.0),
             tags: t.tags,
             outcome: t.outcome,
+            needs_experience: t.needs_experience,
+            sla: t.sla.into(),
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
         }
@@ -180,6 +215,9 @@ pub struct MessageView {
     pub author: ActorView,
     /// Exactly as written; escape it before putting it in HTML.
     pub body: String,
+    /// How a customer's message reads (agents only).
+    #[schema(schema_with = words::demeanor)]
+    pub demeanor: Option<recourse_domain::Demeanor>,
     pub created_at: String,
 }
 
@@ -191,6 +229,7 @@ impl From<Message> for MessageView {
             channel: m.channel,
             author: m.author.into(),
             body: m.body,
+            demeanor: m.demeanor,
             created_at: rfc3339(m.created_at),
         }
     }
@@ -298,6 +337,8 @@ pub struct AgentView {
     pub team_id: Option<i64>,
     pub capacity: i32,
     pub active: bool,
+    /// Away agents get no new work.
+    pub present: bool,
 }
 
 impl From<recourse_domain::Agent> for AgentView {
@@ -312,6 +353,7 @@ impl From<recourse_domain::Agent> for AgentView {
             team_id: a.team_id.map(|t| t.0),
             capacity: a.capacity,
             active: a.active,
+            present: a.present,
         }
     }
 }
