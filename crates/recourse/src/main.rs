@@ -74,6 +74,9 @@ struct ServeArgs {
     /// Mark session cookies `Secure` (when served behind HTTPS).
     #[arg(long, env = "RECOURSE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Seconds between SLA sweeper passes (warnings, breaches, escalations).
+    #[arg(long, env = "RECOURSE_SWEEP_SECS", default_value_t = 15)]
+    sweep_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +98,22 @@ enum Command {
     Db(DbCommand),
     /// Load-test a running desk over HTTP and print throughput and latency.
     Bench(bench::BenchArgs),
+    /// Service levels.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Run the SLA sweeper until nothing is due, print what it did (JSON) and exit.
+    Sweep {
+        /// Act as if it were this moment (RFC 3339), e.g. to replay a missed night.
+        #[arg(long)]
+        at: Option<String>,
+        /// Tickets per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +274,27 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Db(DbCommand::Copy { from, to }) => copy::run(&from, &to).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Sla(SlaCommand::Sweep { at, batch }) => {
+            let store = cli.db.open().await?;
+            let at = match at {
+                Some(s) => recourse_domain::sla::parse_instant(&s)
+                    .with_context(|| format!("`{s}` is not an RFC 3339 time"))?,
+                None => now(),
+            };
+            let mut total = recourse_store::SweepReport::default();
+            loop {
+                let r = store.sweep_sla(at, batch).await?;
+                if r.examined == 0 {
+                    break;
+                }
+                total.examined += r.examined;
+                total.warned += r.warned;
+                total.breached += r.breached;
+                total.escalated += r.escalated;
+            }
+            println!("{}", serde_json::to_string(&total)?);
+            Ok(())
+        }
     }
 }
 
@@ -272,7 +312,18 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     println!(
         "Recourse is serving on http://{addr}  (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)"
     );
+    // Every node runs the background work; the store's claims keep it from doubling.
+    let sweeper = tokio::spawn(recourse_web::workers::run_sweeper(
+        store.clone(),
+        std::time::Duration::from_secs(args.sweep_secs.max(1)),
+    ));
+    let webhooks = tokio::spawn(recourse_web::workers::run_webhooks(
+        store.clone(),
+        std::time::Duration::from_secs(2),
+    ));
     recourse_web::serve(listener, AppState::new(store, config), shutdown_signal()).await?;
+    sweeper.abort();
+    webhooks.abort();
     tracing::info!("stopped");
     Ok(())
 }
