@@ -1,0 +1,204 @@
+//! A tiny phrase matcher over tokens, shared by the signals and the coach.
+//!
+//! Pattern syntax, one pattern per string: words separated by spaces; `a|b` for
+//! alternatives; a trailing `*` matches any word with that prefix (`apologi*`); a lone
+//! `*` matches any one word; `~` lets up to four filler words ("a", "really", "fucking",
+//! "are") sit before the next word, so "you ~ idiot" matches "you are a complete idiot".
+//! Matches never cross the end of a sentence.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::hash::FxHasher;
+use crate::text::Tokens;
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+#[derive(Debug)]
+struct Step {
+    alternatives: Vec<&'static str>,
+    /// Filler words may come before this step.
+    gap: bool,
+}
+
+#[derive(Debug)]
+struct Pattern<L> {
+    label: L,
+    steps: Vec<Step>,
+}
+
+pub(crate) struct Phrases<L> {
+    patterns: Vec<Pattern<L>>,
+    by_first: FxMap<&'static str, Vec<usize>>,
+    /// Patterns whose first word is a prefix or wildcard, tried at every token.
+    unindexed: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Match<L> {
+    pub label: L,
+    pub start: usize,
+    pub end: usize,
+}
+
+const MAX_GAP: usize = 4;
+
+pub(crate) fn is_filler(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "an"
+            | "the"
+            | "such"
+            | "so"
+            | "very"
+            | "really"
+            | "total"
+            | "totally"
+            | "complete"
+            | "completely"
+            | "absolute"
+            | "absolutely"
+            | "utter"
+            | "utterly"
+            | "bloody"
+            | "fucking"
+            | "f***ing"
+            | "f**king"
+            | "freaking"
+            | "frigging"
+            | "effing"
+            | "damn"
+            | "damned"
+            | "just"
+            | "bunch"
+            | "of"
+            | "lot"
+            | "pack"
+            | "all"
+            | "guys"
+            | "people"
+            | "are"
+            | "is"
+            | "re"
+            | "r"
+            | "were"
+            | "was"
+            | "being"
+            | "big"
+            | "little"
+            | "stupid"
+            | "useless"
+            | "incompetent"
+            | "pathetic"
+            | "lazy"
+            | "dumb"
+            | "worthless"
+            | "clueless"
+    )
+}
+
+fn word_matches(alt: &str, word: &str) -> bool {
+    match alt.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => word.starts_with(prefix),
+        None => alt == word,
+    }
+}
+
+impl<L: Copy> Phrases<L> {
+    pub fn new(groups: &[(L, &[&'static str])]) -> Phrases<L> {
+        let mut set = Phrases {
+            patterns: Vec::new(),
+            by_first: FxMap::default(),
+            unindexed: Vec::new(),
+        };
+        for (label, patterns) in groups {
+            for pattern in *patterns {
+                let mut steps = Vec::new();
+                let mut gap = false;
+                for part in pattern.split(' ') {
+                    if part == "~" {
+                        gap = true;
+                        continue;
+                    }
+                    steps.push(Step {
+                        alternatives: part.split('|').collect(),
+                        gap,
+                    });
+                    gap = false;
+                }
+                let id = set.patterns.len();
+                let first = &steps[0].alternatives;
+                if first.iter().any(|a| a.ends_with('*')) {
+                    set.unindexed.push(id);
+                } else {
+                    for alt in first {
+                        set.by_first.entry(alt).or_default().push(id);
+                    }
+                }
+                set.patterns.push(Pattern {
+                    label: *label,
+                    steps,
+                });
+            }
+        }
+        set
+    }
+
+    /// All matches, leftmost first; at each start the longest match of each label.
+    pub fn find(&self, tokens: &Tokens, out: &mut Vec<Match<L>>) {
+        let n = tokens.len();
+        for start in 0..n {
+            let word = tokens.word(start);
+            let indexed = self.by_first.get(word).map(Vec::as_slice).unwrap_or(&[]);
+            for &id in indexed.iter().chain(&self.unindexed) {
+                let pattern = &self.patterns[id];
+                if let Some(end) = self.match_at(pattern, tokens, start) {
+                    out.push(Match {
+                        label: pattern.label,
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+    }
+
+    fn match_at(&self, pattern: &Pattern<L>, tokens: &Tokens, start: usize) -> Option<usize> {
+        let n = tokens.len();
+        let mut pos = start;
+        for (k, step) in pattern.steps.iter().enumerate() {
+            if k > 0 && tokens.toks[pos - 1].sentence_end {
+                return None;
+            }
+            let mut skipped = 0;
+            loop {
+                if pos >= n {
+                    return None;
+                }
+                let word = tokens.word(pos);
+                if step.alternatives.iter().any(|a| word_matches(a, word)) {
+                    break;
+                }
+                if !step.gap
+                    || skipped == MAX_GAP
+                    || !is_filler(word)
+                    || tokens.toks[pos].sentence_end
+                {
+                    return None;
+                }
+                skipped += 1;
+                pos += 1;
+            }
+            pos += 1;
+        }
+        Some(pos)
+    }
+}
+
+/// The words of a match, joined by spaces (evidence for people to read).
+pub(crate) fn words_of(tokens: &Tokens, start: usize, end: usize) -> String {
+    let first = tokens.toks[start].start as usize;
+    let last = tokens.toks[end - 1].end as usize;
+    tokens.lower[first..last].to_owned()
+}
