@@ -203,6 +203,10 @@ conformance! {
     story_credentials => credentials_sqlite, credentials_postgres;
     story_events_append_only => events_append_only_sqlite, events_append_only_postgres;
     story_concurrent_writers => concurrent_writers_sqlite, concurrent_writers_postgres;
+    story_ladder => ladder_sqlite, ladder_postgres;
+    story_sla => sla_sqlite, sla_postgres;
+    story_concurrent_sweepers => concurrent_sweepers_sqlite, concurrent_sweepers_postgres;
+    story_webhook_outbox => webhook_outbox_sqlite, webhook_outbox_postgres;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2546,4 +2550,756 @@ async fn story_copy(source: &TestDb, target: &TestDb) {
             .id,
         fresh.id
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. The escalation ladder
+// ---------------------------------------------------------------------------------------
+
+/// A moment by its RFC 3339 name, for the business-hours stories.
+fn at(s: &str) -> Millis {
+    recourse_domain::sla::parse_instant(s).unwrap()
+}
+
+async fn staff(
+    s: &Arc<dyn Store>,
+    address: &str,
+    name: &str,
+    role: Role,
+    experience: Experience,
+) -> Agent {
+    let mut a = new_agent(address, name, t(0));
+    a.role = role;
+    a.experience = experience;
+    a.skills = Vec::new();
+    s.create_agent(a).await.unwrap()
+}
+
+fn escalation(
+    ticket: TicketId,
+    reason: EscalationReason,
+    by: Actor,
+    now: Millis,
+) -> EscalationRequest {
+    EscalationRequest {
+        ticket_id: ticket,
+        reason,
+        note: None,
+        message: None,
+        assignee: None,
+        channel: Channel::Console,
+        actor: by,
+        now,
+    }
+}
+
+async fn story_ladder(db: &TestDb) {
+    let s = &db.store;
+    let jo = staff(
+        s,
+        "jo@example.com",
+        "Jo Junior",
+        Role::Agent,
+        Experience::Junior,
+    )
+    .await;
+    let eve = staff(
+        s,
+        "eve@example.com",
+        "Eve Ember",
+        Role::Agent,
+        Experience::Experienced,
+    )
+    .await;
+    let sam = staff(
+        s,
+        "sam@example.com",
+        "Sam Senior",
+        Role::Agent,
+        Experience::Senior,
+    )
+    .await;
+    let mia = staff(
+        s,
+        "mia@example.com",
+        "Mia Manager",
+        Role::Manager,
+        Experience::Senior,
+    )
+    .await;
+    let ada = s
+        .upsert_customer(&email("ada@example.com"), Some("Ada"), t(0))
+        .await
+        .unwrap();
+    let now = at("2026-11-23T10:00:00Z");
+
+    // Arrival: first rung, routed to the least loaded, longest idle agent who may work it.
+    let tk = s
+        .create_ticket(new_ticket(
+            ada.id,
+            "Kettle arrived broken",
+            "The spout fell off.",
+            &[],
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(tk.rung, "frontline");
+    assert_eq!(tk.assignee_id, Some(jo.id));
+    let by_jo = Actor::Agent(jo.id);
+    for (kind, text, result) in [
+        (
+            InterventionKind::Refund,
+            "half the delivery charge",
+            InterventionResult::Declined,
+        ),
+        (
+            InterventionKind::Replacement,
+            "a new kettle by courier",
+            InterventionResult::Pending,
+        ),
+    ] {
+        s.add_intervention(NewIntervention {
+            ticket_id: tk.id,
+            kind,
+            description: body(text),
+            result,
+            agent_id: Some(jo.id),
+            now,
+        })
+        .await
+        .unwrap();
+    }
+
+    // The draft names both interventions, the next rung and who takes over, and when.
+    let plan = s
+        .handoff_plan(tk.id, EscalationReason::AgentRequest, now)
+        .await
+        .unwrap();
+    assert_eq!(plan.to.name, "experienced");
+    let taker = plan.assignee.clone().expect("an experienced agent is free");
+    assert!([eve.id, sam.id].contains(&taker.id), "{taker:?}");
+    let draft = plan.draft(Some("Jo Junior"));
+    assert!(draft.contains("Hello Ada"), "{draft}");
+    assert!(draft.contains("half the delivery charge"), "{draft}");
+    assert!(draft.contains("a new kettle by courier"), "{draft}");
+    assert!(draft.contains(&taker.name), "{draft}");
+    assert!(
+        draft.contains("one of our most experienced support colleagues"),
+        "{draft}"
+    );
+    // Normal priority: the next update is owed within 8 business hours.
+    assert_eq!(plan.reply_by, at("2026-11-24T10:00:00Z"));
+    assert!(
+        draft.contains("Tuesday 24 November, 10:00 (UTC)"),
+        "{draft}"
+    );
+
+    // The agent edits the draft and escalates; the customer receives exactly that text.
+    let edited = format!("{draft}\n\nP.S. The courier reference is KT-42.");
+    let mut req = escalation(
+        tk.id,
+        EscalationReason::AgentRequest,
+        by_jo,
+        at("2026-11-23T10:05:00Z"),
+    );
+    req.message = Some(body(&edited));
+    req.assignee = Some(taker.id);
+    req.note = Some("Customer wants a full refund; beyond what I can offer.".into());
+    let up = s.escalate(req).await.unwrap();
+    assert_eq!(up.rung, "experienced");
+    assert_eq!(up.assignee_id, Some(taker.id));
+    assert_eq!(up.status, Status::Open);
+    let messages = s.messages(tk.id).await.unwrap();
+    let sent = messages.last().unwrap();
+    assert_eq!(
+        (sent.kind, sent.body.as_str()),
+        (MessageKind::Reply, edited.trim())
+    );
+    let names = event_names(&s.events(tk.id).await.unwrap());
+    assert_eq!(
+        &names[names.len() - 4..],
+        [
+            "message_added",
+            "status_changed",
+            "escalated",
+            "assignee_changed"
+        ]
+    );
+    let steps = s.escalations(tk.id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        (
+            steps[0].up,
+            steps[0].from_rung.as_str(),
+            steps[0].to_rung.as_str(),
+            steps[0].reason,
+            steps[0].message_id
+        ),
+        (
+            true,
+            "frontline",
+            "experienced",
+            Some(EscalationReason::AgentRequest),
+            Some(sent.id)
+        )
+    );
+
+    // Someone named by hand must be allowed on the rung: a junior is not.
+    let mut req = escalation(tk.id, EscalationReason::AgentRequest, by_jo, now);
+    req.assignee = Some(jo.id);
+    assert!(matches!(
+        s.escalate(req).await,
+        Err(StoreError::Ladder(LadderError::NotEligible(_)))
+    ));
+    // Up to the manager, sending the drafted text; then there is nowhere further up.
+    let top = s
+        .escalate(escalation(
+            tk.id,
+            EscalationReason::CustomerRequest,
+            Actor::Agent(taker.id),
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (top.rung.as_str(), top.assignee_id),
+        ("manager", Some(mia.id))
+    );
+    assert!(
+        s.messages(tk.id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .body
+            .contains("a support manager")
+    );
+    assert!(matches!(
+        s.escalate(escalation(
+            tk.id,
+            EscalationReason::AgentRequest,
+            Actor::Agent(mia.id),
+            now
+        ))
+        .await,
+        Err(StoreError::Ladder(LadderError::AtTop))
+    ));
+
+    // A manager moves it back down with a note; the case needs experience, so routing
+    // passes over the junior even on the first rung.
+    let mut hard = new_ticket(ada.id, "Boiler code E7", "It beeps.", &[], now);
+    hard.priority = Priority::High;
+    let hard = s.create_ticket(hard).await.unwrap();
+    let hard_up = s
+        .escalate(escalation(
+            hard.id,
+            EscalationReason::NeedsExperience,
+            Actor::Agent(hard.assignee_id.unwrap()),
+            now,
+        ))
+        .await
+        .unwrap();
+    assert!(hard_up.needs_experience);
+    assert!(matches!(
+        s.move_down(Descent {
+            ticket_id: hard.id,
+            note: "  ".into(),
+            actor: Actor::Agent(mia.id),
+            now
+        })
+        .await,
+        Err(StoreError::Ladder(LadderError::NoteRequired))
+    ));
+    let down = s
+        .move_down(Descent {
+            ticket_id: hard.id,
+            note: "Known fault; the fix is in the wiki.".into(),
+            actor: Actor::Agent(mia.id),
+            now,
+        })
+        .await
+        .unwrap();
+    assert_eq!(down.rung, "frontline");
+    assert!(
+        down.assignee_id.is_some() && down.assignee_id != Some(jo.id),
+        "{down:?}"
+    );
+    let steps = s.escalations(hard.id).await.unwrap();
+    assert_eq!(
+        (steps[1].up, steps[1].note.as_deref()),
+        (false, Some("Known fault; the fix is in the wiki."))
+    );
+
+    // Going away hands active tickets on to whoever else may work their rung.
+    let held_by = down.assignee_id.unwrap();
+    let (away, moved) = s
+        .set_presence(held_by, false, Actor::Agent(held_by), now)
+        .await
+        .unwrap();
+    assert!(!away.present);
+    assert!(moved.contains(&hard.id));
+    let after = s.get_ticket(hard.id).await.unwrap();
+    assert!(
+        after.assignee_id != Some(held_by) && after.assignee_id != Some(jo.id),
+        "{after:?}"
+    );
+    s.set_presence(held_by, true, Actor::Agent(held_by), now)
+        .await
+        .unwrap();
+
+    // Automatic rules. Abuse goes straight to the top rung, once per message.
+    let rude = s
+        .create_ticket(new_ticket(ada.id, "Refund", "You are useless.", &[], now))
+        .await
+        .unwrap();
+    let first_msg = s.messages(rude.id).await.unwrap()[0].id;
+    let moved = s
+        .set_demeanor(first_msg, Demeanor::Abusive, Actor::Agent(jo.id), now)
+        .await
+        .unwrap();
+    assert_eq!(moved.rung, "manager");
+    let again = s
+        .set_demeanor(first_msg, Demeanor::Abusive, Actor::Agent(jo.id), now)
+        .await
+        .unwrap();
+    assert_eq!(again.rung, "manager");
+    let steps = s.escalations(rude.id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].reason, Some(EscalationReason::Abuse));
+    let sent = s.messages(rude.id).await.unwrap();
+    assert_eq!(
+        sent.last().unwrap().kind,
+        MessageKind::Reply,
+        "the customer is told who has the case"
+    );
+    assert!(matches!(
+        s.set_demeanor(
+            sent.last().unwrap().id,
+            Demeanor::Angry,
+            Actor::Agent(jo.id),
+            now
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Repeated contact: the third message without an answer moves the case up.
+    let chase = s
+        .create_ticket(new_ticket(
+            ada.id,
+            "Where is my order?",
+            "Any news?",
+            &[],
+            now,
+        ))
+        .await
+        .unwrap();
+    let customer = Actor::Customer(ada.id);
+    let (_, second) = s
+        .add_message(message(
+            chase.id,
+            MessageKind::Inbound,
+            customer,
+            "Hello?",
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(second.rung, "frontline");
+    let (_, third) = s
+        .add_message(message(
+            chase.id,
+            MessageKind::Inbound,
+            customer,
+            "Third time asking.",
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(third.rung, "experienced");
+    assert_eq!(
+        s.escalations(chase.id).await.unwrap()[0].reason,
+        Some(EscalationReason::RepeatedContact)
+    );
+
+    // Still angry after two interventions: up with reason `demeanor`.
+    let sore = s
+        .create_ticket(new_ticket(
+            ada.id,
+            "Late again",
+            "Second late delivery.",
+            &[],
+            now,
+        ))
+        .await
+        .unwrap();
+    s.add_message(message(
+        sore.id,
+        MessageKind::Reply,
+        by_jo,
+        "Sorry, looking now.",
+        now,
+    ))
+    .await
+    .unwrap();
+    for kind in [InterventionKind::Apology, InterventionKind::Credit] {
+        s.add_intervention(NewIntervention {
+            ticket_id: sore.id,
+            kind,
+            description: body("offered"),
+            result: InterventionResult::Declined,
+            agent_id: Some(jo.id),
+            now,
+        })
+        .await
+        .unwrap();
+    }
+    let mut angry = message(
+        sore.id,
+        MessageKind::Inbound,
+        customer,
+        "This is not good enough.",
+        now,
+    );
+    angry.demeanor = Some(Demeanor::Angry);
+    let (m, sore_after) = s.add_message(angry).await.unwrap();
+    assert_eq!(m.demeanor, Some(Demeanor::Angry));
+    assert_eq!(sore_after.rung, "experienced");
+    assert_eq!(
+        s.escalations(sore.id).await.unwrap()[0].reason,
+        Some(EscalationReason::Demeanor)
+    );
+
+    // Configuration round-trips through settings; the ladder is what routing uses.
+    s.put_setting(
+        "ladder",
+        r#"{"rungs":[{"name":"desk","role":"agent","min_experience":"junior","title":"our team"},{"name":"lead","role":"manager","min_experience":"senior","title":"the team lead"}]}"#,
+        Actor::Agent(mia.id),
+        now,
+    )
+    .await
+    .unwrap();
+    let cfg = s.desk_config().await.unwrap();
+    assert_eq!(cfg.ladder.rungs().len(), 2);
+    let fresh = s
+        .create_ticket(new_ticket(ada.id, "New ladder", "Hi", &[], now))
+        .await
+        .unwrap();
+    assert_eq!(fresh.rung, "desk");
+    let lead = s
+        .escalate(escalation(
+            fresh.id,
+            EscalationReason::AgentRequest,
+            by_jo,
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (lead.rung.as_str(), lead.assignee_id),
+        ("lead", Some(mia.id))
+    );
+    s.reset_setting("ladder", Actor::Agent(mia.id), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.desk_config().await.unwrap().ladder,
+        recourse_domain::Ladder::default()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. SLA clocks and the sweeper (a controlled clock: no sleeping)
+// ---------------------------------------------------------------------------------------
+
+async fn story_sla(db: &TestDb) {
+    let s = &db.store;
+    let jo = staff(s, "jo@example.com", "Jo", Role::Agent, Experience::Junior).await;
+    staff(
+        s,
+        "eve@example.com",
+        "Eve",
+        Role::Agent,
+        Experience::Experienced,
+    )
+    .await;
+    let ada = customer(s, "ada@example.com").await;
+    // The default calendar: Monday to Friday, 09:00–17:00 UTC. Normal priority: first
+    // response within 4 business hours, warned 30 minutes before.
+    let monday = at("2026-11-23T10:00:00Z");
+    let a = s
+        .create_ticket(new_ticket(
+            ada.id,
+            "Breaches in hours",
+            "Hello",
+            &[],
+            monday,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(a.sla.first_response_due, Some(at("2026-11-23T14:00:00Z")));
+    assert_eq!(a.sla.resolution_due, Some(at("2026-11-26T10:00:00Z")));
+    // Friday 16:00: one business hour on Friday, three on Monday.
+    let friday = s
+        .create_ticket(new_ticket(
+            ada.id,
+            "Breaches after the weekend",
+            "Hello",
+            &[],
+            at("2026-11-27T16:00:00Z"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        friday.sla.first_response_due,
+        Some(at("2026-11-30T12:00:00Z"))
+    );
+    // Answered, then waiting on the customer: the clocks stop.
+    let waits = s
+        .create_ticket(new_ticket(ada.id, "Paused", "Hello", &[], monday))
+        .await
+        .unwrap();
+    let mut ask = message(
+        waits.id,
+        MessageKind::Reply,
+        Actor::Agent(jo.id),
+        "Which model is it?",
+        at("2026-11-23T10:30:00Z"),
+    );
+    ask.status = Some(Status::PendingCustomer);
+    let (_, waiting) = s.add_message(ask).await.unwrap();
+    assert_eq!(waiting.sla.first_response_due, None);
+    assert_eq!(waiting.sla.paused_at, Some(at("2026-11-23T10:30:00Z")));
+
+    let sweep = |when: &str| {
+        let s = s.clone();
+        let when = at(when);
+        async move { s.sweep_sla(when, 100).await.unwrap() }
+    };
+    assert_eq!(sweep("2026-11-23T13:00:00Z").await.examined, 0);
+    let warned = sweep("2026-11-23T13:40:00Z").await;
+    assert_eq!(
+        (warned.warned, warned.breached, warned.escalated),
+        (1, 0, 0)
+    );
+    let breached = sweep("2026-11-23T14:01:00Z").await;
+    assert_eq!((breached.breached, breached.escalated), (1, 1));
+    // Later passes (and a restart's first pass) find nothing more for it.
+    for when in [
+        "2026-11-23T14:01:00Z",
+        "2026-11-23T14:05:00Z",
+        "2026-11-23T16:59:00Z",
+    ] {
+        assert_eq!(sweep(when).await.escalated, 0, "{when}");
+    }
+    let a_after = s.get_ticket(a.id).await.unwrap();
+    assert_eq!(a_after.rung, "experienced");
+    assert_eq!(
+        a_after.sla.first_response_due, None,
+        "the handoff was a response"
+    );
+    let steps = s.escalations(a.id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].reason, Some(EscalationReason::SlaBreach));
+    let names = event_names(&s.events(a.id).await.unwrap());
+    assert_eq!(names.iter().filter(|n| **n == "sla_warning").count(), 1);
+    assert_eq!(names.iter().filter(|n| **n == "sla_breached").count(), 1);
+    assert!(
+        s.messages(a.id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .body
+            .contains("experienced")
+    );
+
+    // Saturday is long past Friday 16:00 + 4h by the wall clock, but not in business hours.
+    // (The first ticket's promised next update, Tuesday 14:01, is overdue by now: that
+    // one moves up again, to the manager; Friday's ticket does not move.)
+    let weekend = sweep("2026-11-28T12:00:00Z").await;
+    assert_eq!(weekend.escalated, 1);
+    assert_eq!(s.get_ticket(a.id).await.unwrap().rung, "manager");
+    assert_eq!(s.get_ticket(friday.id).await.unwrap().rung, "frontline");
+    assert_eq!(s.escalations(friday.id).await.unwrap().len(), 0);
+
+    // The paused ticket's resolution deadline (Thursday 10:00) passes while it waits: no breach.
+    sweep("2026-11-26T11:00:00Z").await;
+    assert_eq!(s.escalations(waits.id).await.unwrap().len(), 0);
+    // The customer answers the next Monday: the clocks resume, pushed back by the wait.
+    let (_, resumed) = s
+        .add_message(message(
+            waits.id,
+            MessageKind::Inbound,
+            Actor::Customer(ada.id),
+            "A K-200.",
+            at("2026-11-30T09:00:00Z"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resumed.sla.paused_at, None);
+    assert!(resumed.sla.resolution_due.unwrap() > at("2026-11-30T09:00:00Z"));
+    // Monday after the weekend: Friday's ticket breaches now, once.
+    let monday_late = sweep("2026-11-30T12:01:00Z").await;
+    assert!(monday_late.escalated >= 1);
+    assert_eq!(s.escalations(friday.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.escalations(waits.id).await.unwrap().len(),
+        0,
+        "the resumed clock is not due yet"
+    );
+}
+
+/// Many sweepers at once (threads here; processes in the CLI test) escalate each due
+/// ticket exactly once.
+async fn story_concurrent_sweepers(db: &TestDb) {
+    let s = &db.store;
+    staff(s, "jo@example.com", "Jo", Role::Agent, Experience::Junior).await;
+    staff(
+        s,
+        "eve@example.com",
+        "Eve",
+        Role::Agent,
+        Experience::Experienced,
+    )
+    .await;
+    let ada = customer(s, "ada@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let tk = s
+            .create_ticket(new_ticket(
+                ada.id,
+                &format!("Due {i}"),
+                "Hello",
+                &[],
+                at("2026-11-23T10:00:00Z"),
+            ))
+            .await
+            .unwrap();
+        ids.push(tk.id);
+    }
+    let when = at("2026-11-23T15:00:00Z");
+    let sweepers: Vec<_> = (0..6)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut escalated = 0;
+                loop {
+                    let r = s.sweep_sla(when, 7).await.unwrap();
+                    if r.examined == 0 {
+                        break escalated;
+                    }
+                    escalated += r.escalated;
+                }
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for h in sweepers {
+        total += h.await.unwrap();
+    }
+    assert_eq!(total, 40);
+    for id in ids {
+        assert_eq!(s.escalations(id).await.unwrap().len(), 1, "ticket {id:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. The webhook outbox
+// ---------------------------------------------------------------------------------------
+
+async fn story_webhook_outbox(db: &TestDb) {
+    let s = &db.store;
+    let ada = customer(s, "ada@example.com").await;
+    let now = at("2026-11-23T10:00:00Z");
+    // Events before the webhook existed are not sent to it.
+    s.create_ticket(new_ticket(ada.id, "Before", "Hi", &[], now))
+        .await
+        .unwrap();
+    let hook = s
+        .create_webhook("http://127.0.0.1:9/hook", "whsec-1", now)
+        .await
+        .unwrap();
+    let tk = s
+        .create_ticket(new_ticket(ada.id, "After", "Hi", &[], now))
+        .await
+        .unwrap();
+    let claimed = s.claim_deliveries(now, 60_000, 100).await.unwrap();
+    // ticket_created and message_added (nobody to route to: no assignee event).
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|d| d.event.kind.name())
+            .collect::<Vec<_>>(),
+        ["ticket_created", "message_added"]
+    );
+    assert!(
+        claimed
+            .iter()
+            .all(|d| d.event.ticket_id == Some(tk.id) && d.secret == "whsec-1" && d.attempt == 1)
+    );
+    // Claimed work is leased: nobody else gets it until the lease runs out.
+    assert!(
+        s.claim_deliveries(Millis(now.0 + 30_000), 60_000, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = claimed[0].id;
+    s.finish_delivery(first, Ok(()), now).await.unwrap();
+    s.finish_delivery(claimed[1].id, Err("the webhook answered 500".into()), now)
+        .await
+        .unwrap();
+    // Retried with backoff: not after 5 s, but after 10 s.
+    assert!(
+        s.claim_deliveries(Millis(now.0 + 5_000), 60_000, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = s
+        .claim_deliveries(Millis(now.0 + 10_000), 60_000, 100)
+        .await
+        .unwrap();
+    assert_eq!((retry.len(), retry[0].attempt), (1, 2));
+    // A node that claims and dies: the delivery falls due again after the lease.
+    let again = s
+        .claim_deliveries(Millis(now.0 + 70_001), 60_000, 100)
+        .await
+        .unwrap();
+    assert_eq!((again.len(), again[0].attempt), (1, 3));
+    s.finish_delivery(again[0].id, Ok(()), now).await.unwrap();
+    let log = s.webhook_deliveries(hook.id, 10).await.unwrap();
+    assert!(log.iter().all(|d| d.delivered_at.is_some()), "{log:?}");
+    // Removing the webhook drops what is pending and queues nothing new.
+    s.add_message(message(
+        tk.id,
+        MessageKind::Inbound,
+        Actor::Customer(ada.id),
+        "More",
+        now,
+    ))
+    .await
+    .unwrap();
+    s.deactivate_webhook(hook.id, now).await.unwrap();
+    s.add_message(message(
+        tk.id,
+        MessageKind::Inbound,
+        Actor::Customer(ada.id),
+        "Even more",
+        now,
+    ))
+    .await
+    .unwrap();
+    assert!(
+        s.claim_deliveries(Millis(now.0 + 1_000_000), 60_000, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        s.deactivate_webhook(hook.id + 100, now).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
