@@ -216,7 +216,9 @@ on_both!(
     bad_inputs_get_specific_4xx,
     sessions_and_csrf,
     roles_and_scopes,
-    health_and_metrics
+    health_and_metrics,
+    ladder_story,
+    webhooks_are_signed_and_retried
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -322,12 +324,13 @@ async fn ticket_story(app: TestApp) {
         [
             "ticket_created",
             "message_added",
+            // Routed on arrival to the only agent on the first rung.
+            "assignee_changed",
             "message_added",
             "status_changed",
             "message_added",
             "intervention_recorded",
-            "status_changed",
-            "assignee_changed"
+            "status_changed"
         ]
     );
     let status_changes: Vec<&Value> = d["history"]
@@ -434,6 +437,21 @@ async fn ticket_story(app: TestApp) {
         )
         .await;
     assert_eq!(tagged["tickets"][0]["id"], id);
+    // Every arrival was routed to the one agent present, so nothing waits unassigned...
+    let (_, unassigned) = app
+        .call("GET", "/api/v1/tickets?assignee=none", &token, None)
+        .await;
+    assert_eq!(unassigned["tickets"].as_array().unwrap().len(), 0);
+    // ...until she steps away: her open tickets go back to the rung's queue.
+    let (status, away) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/agents/{agent_id}/presence"),
+            &token,
+            Some(json!({"present": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{away}");
     let (_, unassigned) = app
         .call("GET", "/api/v1/tickets?assignee=none", &token, None)
         .await;
@@ -1211,6 +1229,15 @@ async fn openapi_documents_every_route() {
         "GET /readyz",
         "GET /metrics",
         "POST /api/v1/auth/login",
+        "GET /api/v1/ladder",
+        "PUT /api/v1/ladder",
+        "POST /api/v1/tickets/{id}/escalations",
+        "GET /api/v1/tickets/{id}/escalations/draft",
+        "POST /api/v1/tickets/{id}/descents",
+        "GET /api/v1/sla/policy",
+        "PUT /api/v1/sla/calendar",
+        "PUT /api/v1/templates/{key}",
+        "POST /api/v1/webhooks",
     ] {
         assert!(
             documented.iter().any(|d| d == required),
@@ -1230,4 +1257,482 @@ async fn openapi_documents_every_route() {
             "{probe} answers but is not documented"
         );
     }
+}
+
+/// The ladder over HTTP: configuration, a draft that names what was tried, an escalation
+/// the customer can read, the refusals, and moving back down.
+async fn ladder_story(app: TestApp) {
+    let (_, admin) = app
+        .agent("root@example.com", Role::Admin, Experience::Senior)
+        .await;
+    let (jo, jo_token) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    // Admins are agents too; keep this one out of routing.
+    let (root_id, _) = (app.store.list_agents().await.unwrap()[0].id, ());
+    app.store
+        .set_presence(root_id, false, recourse_domain::Actor::System, Millis(1))
+        .await
+        .unwrap();
+    let (eve, eve_token) = app
+        .agent("eve@example.com", Role::Agent, Experience::Experienced)
+        .await;
+    let (_, mia_token) = app
+        .agent("mia@example.com", Role::Manager, Experience::Senior)
+        .await;
+    let (_, customer) = app.customer_token("ada@example.com").await;
+
+    let (status, ladder) = app.call("GET", "/api/v1/ladder", &jo_token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = ladder["rungs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["frontline", "experienced", "manager"]);
+    assert_eq!(
+        app.call("GET", "/api/v1/ladder", &customer, None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call("PUT", "/api/v1/ladder", &jo_token, Some(ladder.clone()))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // A ladder whose top asks less than the rung below is refused with its own code.
+    let mut weak = ladder.clone();
+    weak["rungs"][2]["role"] = json!("agent");
+    weak["rungs"][2]["min_experience"] = json!("junior");
+    let (status, err) = app.call("PUT", "/api/v1/ladder", &admin, Some(weak)).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("rung_weaker_than_below")
+        )
+    );
+    assert_eq!(
+        app.call("PUT", "/api/v1/ladder", &admin, Some(ladder))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, err) = app
+        .call(
+            "PUT",
+            "/api/v1/templates/handoff",
+            &admin,
+            Some(json!({"body": "Hi {{nickname}}"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_variable"))
+    );
+    let (status, cal) = app
+        .call(
+            "PUT",
+            "/api/v1/sla/calendar",
+            &admin,
+            Some(json!({"time_zone": "Nowhere/Atlantis", "hours": []})),
+        )
+        .await;
+    assert_eq!(
+        (status, cal["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_time_zone"))
+    );
+
+    // The customer writes in; the ticket lands with the junior on the first rung.
+    let (status, t) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &customer,
+            Some(json!({"subject": "Kettle arrived broken", "body": "The spout fell off."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = t["id"].as_i64().unwrap();
+    assert_eq!(
+        (t["rung"].as_str(), t["assignee_id"].as_i64()),
+        (Some("frontline"), Some(jo))
+    );
+    assert!(t["sla"]["first_response_due"].is_string());
+    for (kind, desc, result) in [
+        ("refund", "half the delivery charge", "declined"),
+        ("replacement", "a new kettle by courier", "pending"),
+    ] {
+        let (status, _) = app
+            .call(
+                "POST",
+                &format!("/api/v1/tickets/{id}/interventions"),
+                &jo_token,
+                Some(json!({"kind": kind, "description": desc, "result": result})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    // Customers cannot draft or escalate; a reason outside the list has its own code.
+    assert_eq!(
+        app.call(
+            "GET",
+            &format!("/api/v1/tickets/{id}/escalations/draft"),
+            &customer,
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/escalations"),
+            &jo_token,
+            Some(json!({"reason": "because"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_enum_value"))
+    );
+
+    let (status, draft) = app
+        .call(
+            "GET",
+            &format!("/api/v1/tickets/{id}/escalations/draft"),
+            &jo_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    assert_eq!(draft["to_rung"], "experienced");
+    assert_eq!(draft["assignee"]["id"].as_i64(), Some(eve));
+    let text = draft["body"].as_str().unwrap();
+    for needle in [
+        "half the delivery charge",
+        "a new kettle by courier",
+        "Test Agent, one of our most experienced support colleagues",
+        "You will hear from us by",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from {text}");
+    }
+    let edited = format!("{text}\n\nP.S. Your courier reference is KT-42.");
+    let (status, done) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/escalations"),
+            &jo_token,
+            Some(json!({"reason": "needs_experience", "message": edited, "assignee_id": eve, "note": "Wants a full refund."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(done["ticket"]["rung"], "experienced");
+    assert_eq!(done["ticket"]["assignee_id"].as_i64(), Some(eve));
+    assert_eq!(done["ticket"]["needs_experience"], true);
+    assert_eq!(done["escalation"]["reason"], "needs_experience");
+    // The customer sees the handoff in their conversation, and not the internal note.
+    let (_, seen) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &customer, None)
+        .await;
+    let last = seen["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "reply");
+    assert!(last["body"].as_str().unwrap().contains("KT-42"));
+    assert!(!seen.to_string().contains("Wants a full refund"));
+    // The agent's view shows each step in the history.
+    let (_, full) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &eve_token, None)
+        .await;
+    let kinds: Vec<&str> = full["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.ends_with(&[
+            "message_added",
+            "status_changed",
+            "escalated",
+            "assignee_changed"
+        ]),
+        "{kinds:?}"
+    );
+    let (_, steps) = app
+        .call(
+            "GET",
+            &format!("/api/v1/tickets/{id}/escalations"),
+            &eve_token,
+            None,
+        )
+        .await;
+    assert_eq!(steps.as_array().unwrap().len(), 1);
+
+    // The junior no longer works it (not assignee, rung above them): 403.
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/escalations"),
+            &jo_token,
+            Some(json!({"reason": "agent_request"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Eve sends it up with the drafted text; at the top, a further step is a 409.
+    let (status, top) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/escalations"),
+            &eve_token,
+            Some(json!({"reason": "customer_request"})),
+        )
+        .await;
+    assert_eq!(
+        (status, top["ticket"]["rung"].as_str()),
+        (StatusCode::CREATED, Some("manager"))
+    );
+    let (status, err) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{id}/escalations"),
+            &mia_token,
+            Some(json!({"reason": "agent_request"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_at_top_rung"))
+    );
+    // Down again: managers only, and never without a note.
+    let path = format!("/api/v1/tickets/{id}/descents");
+    assert_eq!(
+        app.call("POST", &path, &eve_token, Some(json!({"note": "yours"})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call("POST", &path, &mia_token, Some(json!({"note": " "})))
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("note_required"))
+    );
+    let (status, down) = app
+        .call(
+            "POST",
+            &path,
+            &mia_token,
+            Some(json!({"note": "Refund approved; please arrange it."})),
+        )
+        .await;
+    assert_eq!(
+        (status, down["ticket"]["rung"].as_str()),
+        (StatusCode::CREATED, Some("experienced"))
+    );
+
+    // Marking a customer message abusive moves the case to the manager rung.
+    let (_, t2) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &customer,
+            Some(json!({"subject": "Refund", "body": "You people are idiots."})),
+        )
+        .await;
+    let id2 = t2["id"].as_i64().unwrap();
+    let (_, d2) = app
+        .call("GET", &format!("/api/v1/tickets/{id2}"), &jo_token, None)
+        .await;
+    let mid = d2["messages"][0]["id"].as_i64().unwrap();
+    let (status, marked) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/tickets/{id2}/messages/{mid}/demeanor"),
+            &jo_token,
+            Some(json!({"demeanor": "abusive"})),
+        )
+        .await;
+    assert_eq!(
+        (status, marked["rung"].as_str()),
+        (StatusCode::OK, Some("manager"))
+    );
+    // A message id from another ticket is not found under this one.
+    let (status, _) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/tickets/{id}/messages/{mid}/demeanor"),
+            &jo_token,
+            Some(json!({"demeanor": "angry"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Presence: one's own, or a manager for anyone.
+    assert_eq!(
+        app.call(
+            "PUT",
+            &format!("/api/v1/agents/{eve}/presence"),
+            &jo_token,
+            Some(json!({"present": false}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, away) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/agents/{eve}/presence"),
+            &eve_token,
+            Some(json!({"present": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(away["agent"]["present"], false);
+    assert!(
+        away["reassigned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_i64() == Some(id))
+    );
+}
+
+/// Webhooks: created by admins, the secret shown once, each event delivered with an
+/// HMAC-SHA256 signature the receiver can check, failures retried.
+async fn webhooks_are_signed_and_retried(app: TestApp) {
+    use std::sync::Mutex;
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let fail_first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sink = {
+        let received = received.clone();
+        let fail_first = fail_first.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let received = received.clone();
+                let fail_first = fail_first.clone();
+                async move {
+                    if fail_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let sig = headers["x-recourse-signature"].to_str().unwrap().to_owned();
+                    received.lock().unwrap().push((sig, body));
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, sink).await });
+
+    let (_, admin) = app
+        .agent("root@example.com", Role::Admin, Experience::Senior)
+        .await;
+    let (_, agent) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    assert_eq!(
+        app.call(
+            "POST",
+            "/api/v1/webhooks",
+            &agent,
+            Some(json!({"url": url}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            &admin,
+            Some(json!({"url": "ftp://example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_url"))
+    );
+    let (status, hook) = app
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            &admin,
+            Some(json!({"url": url})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    let (_, list) = app.call("GET", "/api/v1/webhooks", &admin, None).await;
+    assert!(
+        list[0].get("secret").is_none(),
+        "the secret is shown only once"
+    );
+
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &agent,
+            Some(
+                json!({"customer": {"email": "ada@example.com"}, "subject": "Hello", "body": "Hi"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let client = recourse_web::workers::webhook_client();
+    // First round: the receiver fails the first delivery, accepts the rest.
+    let attempted = recourse_web::workers::deliver_due(app.store.as_ref(), &client).await;
+    assert!(attempted >= 2, "{attempted}");
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), attempted - 1);
+    for (sig, body) in &got {
+        assert_eq!(
+            sig,
+            &format!(
+                "sha256={}",
+                recourse_web::workers::sign(secret.as_bytes(), body.as_bytes())
+            )
+        );
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert!(v["event"]["type"].is_string() && v["event"]["ticket_id"].is_i64());
+    }
+    let hook_id = hook["id"].as_i64().unwrap();
+    let (_, log) = app
+        .call(
+            "GET",
+            &format!("/api/v1/webhooks/{hook_id}/deliveries"),
+            &admin,
+            None,
+        )
+        .await;
+    let failed: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["delivered_at"].is_null())
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0]["last_error"],
+        "the webhook answered 503 Service Unavailable"
+    );
+    // The retry waits out its backoff (10 s) instead of hammering the receiver.
+    assert_eq!(
+        recourse_web::workers::deliver_due(app.store.as_ref(), &client).await,
+        0
+    );
+    let later = Millis(recourse_web::now().0 + 11_000);
+    let retry = app.store.claim_deliveries(later, 60_000, 10).await.unwrap();
+    assert_eq!((retry.len(), retry[0].attempt), (1, 2));
+    recourse_web::workers::deliver(&client, &retry[0])
+        .await
+        .unwrap();
+    assert_eq!(received.lock().unwrap().len(), attempted);
 }
