@@ -312,3 +312,134 @@ fn db_copy_moves_a_desk_to_postgres() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// Two sweeper processes on one PostgreSQL, started together over the same due tickets:
+/// each ticket is escalated exactly once (`FOR UPDATE SKIP LOCKED` claims), and a run
+/// afterwards (a restart) finds nothing left to do.
+#[test]
+fn two_sweeper_processes_escalate_each_due_ticket_once() {
+    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set RECOURSE_TEST_PG_URL"
+        );
+        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+        return;
+    };
+    let name = format!(
+        "recourse_sweep_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+            % 1_000_000_000
+    );
+    let (prefix, _) = pg.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let created = 30;
+    let tickets = rt.block_on(async {
+        use recourse_domain::{
+            Actor, Body, Channel, EmailAddress, Experience, PersonName, Priority, Role, Subject,
+        };
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let store = recourse_store::open(&url).await.unwrap();
+        for (email, experience) in [
+            ("jo@example.com", Experience::Junior),
+            ("eve@example.com", Experience::Experienced),
+        ] {
+            store
+                .create_agent(recourse_store::NewAgent {
+                    email: EmailAddress::parse(email).unwrap(),
+                    name: PersonName::parse("Someone").unwrap(),
+                    role: Role::Agent,
+                    experience,
+                    skills: vec![],
+                    team_id: None,
+                    capacity: 100,
+                    password_hash: "$argon2id$unused".into(),
+                    now: recourse_domain::Millis(0),
+                })
+                .await
+                .unwrap();
+        }
+        let ada = store
+            .upsert_customer(
+                &EmailAddress::parse("ada@example.com").unwrap(),
+                None,
+                recourse_domain::Millis(0),
+            )
+            .await
+            .unwrap();
+        let monday = recourse_domain::sla::parse_instant("2026-11-23T10:00:00Z").unwrap();
+        let mut ids = Vec::new();
+        for i in 0..created {
+            let t = store
+                .create_ticket(recourse_store::NewTicket {
+                    customer_id: ada.id,
+                    subject: Subject::parse(&format!("Due ticket {i}")).unwrap(),
+                    body: Body::parse("Hello").unwrap(),
+                    need: None,
+                    priority: Priority::Normal,
+                    tags: vec![],
+                    channel: Channel::Email,
+                    demeanor: None,
+                    actor: Actor::Customer(ada.id),
+                    now: monday,
+                })
+                .await
+                .unwrap();
+            ids.push(t.id);
+        }
+        ids
+    });
+
+    // First responses were due at 14:00; both processes sweep as of 15:00.
+    let sweeper = || {
+        Command::new(BIN)
+            .args([
+                "--database-url",
+                &url,
+                "sla",
+                "sweep",
+                "--at",
+                "2026-11-23T15:00:00Z",
+                "--batch",
+                "4",
+            ])
+            .env("RECOURSE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (sweeper(), sweeper());
+    let escalated = |o: Output| -> u64 {
+        assert!(o.status.success(), "{o:?}");
+        let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        v["escalated"].as_u64().unwrap()
+    };
+    let (ea, eb) = (
+        escalated(a.wait_with_output().unwrap()),
+        escalated(b.wait_with_output().unwrap()),
+    );
+    assert_eq!(
+        ea + eb,
+        created as u64,
+        "one process did {ea}, the other {eb}"
+    );
+    assert_eq!(escalated(sweeper().wait_with_output().unwrap()), 0);
+    rt.block_on(async {
+        let store = recourse_store::open(&url).await.unwrap();
+        for id in tickets {
+            let steps = store.escalations(id).await.unwrap();
+            assert_eq!(steps.len(), 1, "ticket {id:?}: {steps:?}");
+        }
+    });
+}
