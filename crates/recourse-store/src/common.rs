@@ -73,6 +73,8 @@ pub(crate) fn fk_as_assignee(e: StoreError) -> StoreError {
 /// - `async fn begin(&self) -> Result<Transaction<'static, DB>>`, a write transaction;
 /// - `async fn next_ticket_number(conn: &mut Conn) -> Result<i64>`, called inside the
 ///   ticket-creating transaction;
+/// - `async fn after_seed(conn: &mut Conn, after: i64) -> Result<()>`, which brings
+///   derived data up to date after a bulk seed of tickets with ids above `after`;
 /// - `async fn index_document(conn: &mut Conn, ticket: TicketId, kind: &str,
 ///   subject: &str, body: &str) -> Result<()>`, for each new subject and message;
 /// - `async fn search_impl(&self, q: &SearchQuery) -> Result<Vec<SearchHit>>` and
@@ -871,6 +873,48 @@ macro_rules! impl_store {
 
                 async fn webhook_deliveries(&self, webhook: i64, limit: i64) -> Result<Vec<$crate::DeliveryStatus>> {
                     ladder::webhook_deliveries(self, webhook, limit).await
+                }
+
+                async fn seed_tickets(&self, spec: &$crate::SeedSpec) -> Result<u64> {
+                    let mut tx = self.begin().await?;
+                    let (base_number, last_id): (i64, i64) = sqlx::query_as(
+                        "SELECT COALESCE(MAX(number), 1000), COALESCE(MAX(id), 0) FROM tickets",
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let at = spec.created_at.0;
+                    // Due tickets' first response was due an hour after creation; the
+                    // rest owe theirs a year out, one millisecond apart.
+                    let year = 365 * 24 * 3_600_000i64;
+                    let done = sqlx::query(
+                        "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
+                         INSERT INTO tickets (number, subject, status, priority, rung, customer_id, tags, created_at, updated_at,
+                                              first_response_due, resolution_due, sla_next_at)
+                         SELECT $2 + n, 'Seeded ticket ' || n, 'open', 'normal', $3, $4, '[]', $5, $5,
+                                CASE WHEN n <= $6 THEN $5 + 3600000 ELSE $7 + n END, $7 + n,
+                                CASE WHEN n <= $6 THEN $5 + 3600000 ELSE $7 + n - 1800000 END
+                         FROM seq",
+                    )
+                    .bind(spec.count)
+                    .bind(base_number)
+                    .bind(&spec.rung)
+                    .bind(spec.customer_id.0)
+                    .bind(at)
+                    .bind(spec.due)
+                    .bind(at + year)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, created_at)
+                         SELECT id, 'inbound', 'email', 'customer', customer_id, 'Seeded message for ' || subject, created_at
+                         FROM tickets WHERE id > $1",
+                    )
+                    .bind(last_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    <$store>::after_seed(&mut tx, last_id).await?;
+                    tx.commit().await?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn count_rows(&self, table: &str) -> Result<i64> {

@@ -229,6 +229,18 @@ pub struct EscalationRecord {
     pub at: Millis,
 }
 
+/// What `seed_tickets` writes.
+#[derive(Debug, Clone)]
+pub struct SeedSpec {
+    pub count: i64,
+    pub customer_id: CustomerId,
+    pub created_at: Millis,
+    /// The first `due` tickets have an SLA check due at `created_at`; the rest are due
+    /// far in the future, so a sweeper must find the few among the many.
+    pub due: i64,
+    pub rung: String,
+}
+
 /// What one sweeper pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SweepReport {

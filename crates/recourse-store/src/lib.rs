@@ -178,6 +178,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn webhook_deliveries(&self, webhook: i64, limit: i64) -> Result<Vec<DeliveryStatus>>;
 
+    /// Bulk path for scale runs and benchmarks: `spec.count` open tickets with one
+    /// inbound message each, written set-wise (no per-ticket events or routing).
+    async fn seed_tickets(&self, spec: &SeedSpec) -> Result<u64>;
+
     // --- whole-database operations (db copy, reports) ---
     async fn count_rows(&self, table: &str) -> Result<i64>;
     async fn export_rows(

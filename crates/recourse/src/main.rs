@@ -3,6 +3,8 @@
 mod bench;
 mod copy;
 mod demo;
+mod sweep_bench;
+mod judge_cmd;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -101,6 +103,8 @@ enum Command {
     /// Service levels.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// The demeanor judge: train, evaluate, read a message, coach a draft.
+    Judge(judge_cmd::JudgeArgs),
 }
 
 #[derive(Subcommand)]
@@ -114,6 +118,8 @@ enum SlaCommand {
         #[arg(long, default_value_t = 200)]
         batch: i64,
     },
+    /// Seed an empty database with open tickets and time the sweeper over them.
+    Bench(sweep_bench::SweepBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -274,6 +280,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Db(DbCommand::Copy { from, to }) => copy::run(&from, &to).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Judge(args) => judge_cmd::run(args),
         Command::Sla(SlaCommand::Sweep { at, batch }) => {
             let store = cli.db.open().await?;
             let at = match at {
@@ -294,6 +301,9 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("{}", serde_json::to_string(&total)?);
             Ok(())
+        }
+        Command::Sla(SlaCommand::Bench(args)) => {
+            sweep_bench::run(cli.db.open().await?.as_ref(), args).await
         }
     }
 }

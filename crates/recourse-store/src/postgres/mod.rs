@@ -72,6 +72,16 @@ impl PgStore {
             .await?)
     }
 
+    /// The search columns are generated; only the number sequence must catch up.
+    async fn after_seed(conn: &mut PgConnection, _after: i64) -> Result<()> {
+        sqlx::query(
+            "SELECT setval('ticket_number_seq', (SELECT COALESCE(MAX(number), 1000) FROM tickets) + 1, false)",
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// Nothing to do: `tickets.search` and `messages.search` are generated columns.
     async fn index_document(
         _conn: &mut PgConnection,

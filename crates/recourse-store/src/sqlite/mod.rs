@@ -88,6 +88,19 @@ impl SqliteStore {
         )
     }
 
+    /// Indexes what `seed_tickets` wrote after ticket id `after`, set-wise.
+    async fn after_seed(conn: &mut SqliteConnection, after: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO search_docs (ticket_id, kind, subject, body)
+             SELECT id, 'subject', subject, '' FROM tickets WHERE id > $1
+             UNION ALL SELECT ticket_id, kind, '', body FROM messages WHERE ticket_id > $1",
+        )
+        .bind(after)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// One FTS5 document per subject and per message.
     async fn index_document(
         conn: &mut SqliteConnection,
