@@ -581,8 +581,10 @@ mod tests {
 
     #[test]
     fn calendars_are_checked() {
-        let mut spec = CalendarSpec::default();
-        spec.time_zone = "Mars/Olympus".into();
+        let spec = CalendarSpec {
+            time_zone: "Mars/Olympus".into(),
+            ..Default::default()
+        };
         assert_eq!(
             Calendar::parse(&spec).unwrap_err().code,
             "unknown_time_zone"

@@ -272,6 +272,8 @@ macro_rules! impl_store {
                 }
             }
 
+            // One argument per column of `messages`; a struct would only rename them.
+            #[allow(clippy::too_many_arguments)]
             async fn insert_message(
                 conn: &mut $conn,
                 ticket: TicketId,
