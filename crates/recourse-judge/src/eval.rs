@@ -160,7 +160,7 @@ const SADNESS: u8 = 3;
 /// Trains the model on the train splits only.
 pub fn train(dir: &Path, cfg: TrainConfig) -> Result<Model, DataError> {
     let mut examples: Vec<Example> = Vec::new();
-    let mut data: [Vec<(usize, bool)>; HEADS] = Default::default();
+    let mut data: [Vec<(usize, bool, f32)>; HEADS] = Default::default();
     let neg = Head::Negative as usize;
     let pos = Head::Positive as usize;
     let off = Head::Offensive as usize;
@@ -168,25 +168,26 @@ pub fn train(dir: &Path, cfg: TrainConfig) -> Result<Model, DataError> {
     for c in goemotions(dir, "train")? {
         let i = examples.len();
         examples.push(model::example(&c.text, cfg.log2_buckets));
-        data[neg].push((i, c.negative()));
-        data[pos].push((i, c.positive()));
+        data[neg].push((i, c.negative(), 1.0));
+        data[pos].push((i, c.positive(), 1.0));
         if c.negative() {
-            data[anger].push((i, c.any(GOEMOTIONS_ANGER)));
+            data[anger].push((i, c.any(GOEMOTIONS_ANGER), 1.0));
         }
     }
     for (text, label) in tweeteval(dir, "emotion", "train")? {
         let i = examples.len();
         examples.push(model::example(&text, cfg.log2_buckets));
-        data[neg].push((i, label == ANGER || label == SADNESS));
-        data[pos].push((i, label == JOY || label == OPTIMISM));
+        let w = cfg.tweet_weight;
+        data[neg].push((i, label == ANGER || label == SADNESS, w));
+        data[pos].push((i, label == JOY || label == OPTIMISM, w));
         if label == ANGER || label == SADNESS {
-            data[anger].push((i, label == ANGER));
+            data[anger].push((i, label == ANGER, w));
         }
     }
     for (text, label) in tweeteval(dir, "offensive", "train")? {
         let i = examples.len();
         examples.push(model::example(&text, cfg.log2_buckets));
-        data[off].push((i, label == 1));
+        data[off].push((i, label == 1, 1.0));
     }
     Ok(model::train(&examples, &data, cfg))
 }

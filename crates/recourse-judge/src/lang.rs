@@ -4,7 +4,27 @@
 //! in another language (even with some English in it) so the reading can say
 //! "neutral, low confidence" instead of guessing from the few English words.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::hash::FxHasher;
+use crate::lexicon::WordInfo;
 use crate::text::Tokens;
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Marks the function words in the lexicon's word table, so that the guess reads
+/// them from the tokens instead of looking each word up again.
+pub(crate) fn register(info: &mut FxMap<&'static str, WordInfo>) {
+    for w in ENGLISH {
+        info.entry(w).or_default().flags |= WordInfo::ENGLISH;
+    }
+    for (k, (_, words)) in LANGS.iter().enumerate() {
+        for w in *words {
+            info.entry(w).or_default().langs |= 1 << k;
+        }
+    }
+}
 
 /// ISO 639-1 codes, or `und` when there is too little text to tell.
 pub(crate) fn detect(text: &str, tokens: &Tokens) -> &'static str {
@@ -13,14 +33,17 @@ pub(crate) fn detect(text: &str, tokens: &Tokens) -> &'static str {
     }
     let mut counts = [0u32; LANGS.len()];
     let mut english = 0u32;
-    for i in 0..tokens.len().min(400) {
-        let w = tokens.word(i);
-        if is_english(w) {
+    // The first hundred words are plenty to tell, and keep long mails cheap.
+    for i in 0..tokens.len().min(100) {
+        let info = tokens.toks[i].info;
+        if info.has(WordInfo::ENGLISH) {
             english += 1;
         }
-        for (k, (_, words)) in LANGS.iter().enumerate() {
-            if words.contains(&w) {
-                counts[k] += 1;
+        if info.langs != 0 {
+            for (k, count) in counts.iter_mut().enumerate() {
+                if info.langs & (1 << k) != 0 {
+                    *count += 1;
+                }
             }
         }
     }
@@ -42,7 +65,7 @@ pub(crate) fn detect(text: &str, tokens: &Tokens) -> &'static str {
 /// The main non-Latin scripts, when they make up most of the letters.
 fn script(text: &str) -> Option<&'static str> {
     let (mut latin, mut other) = (0u32, [0u32; 9]);
-    for c in text.chars().take(2000) {
+    for c in text.chars().take(1000) {
         if c.is_ascii_alphabetic() {
             latin += 1;
             continue;
@@ -81,62 +104,13 @@ fn script(text: &str) -> Option<&'static str> {
     Some(CODES[k])
 }
 
-fn is_english(w: &str) -> bool {
-    matches!(
-        w,
-        "the"
-            | "and"
-            | "is"
-            | "are"
-            | "you"
-            | "i"
-            | "to"
-            | "of"
-            | "it"
-            | "this"
-            | "that"
-            | "my"
-            | "for"
-            | "with"
-            | "not"
-            | "have"
-            | "was"
-            | "be"
-            | "on"
-            | "me"
-            | "your"
-            | "please"
-            | "can"
-            | "we"
-            | "what"
-            | "but"
-            | "just"
-            | "they"
-            | "will"
-            | "would"
-            | "so"
-            | "at"
-            | "from"
-            | "i'm"
-            | "it's"
-            | "don't"
-            | "thanks"
-            | "hi"
-            | "there"
-            | "been"
-            | "an"
-            | "a"
-            | "all"
-            | "if"
-            | "when"
-            | "why"
-            | "how"
-            | "get"
-            | "got"
-            | "like"
-            | "do"
-    )
-}
+/// Common English function words.
+const ENGLISH: &[&str] = &[
+    "the", "and", "is", "are", "you", "i", "to", "of", "it", "this", "that", "my", "for", "with",
+    "not", "have", "was", "be", "on", "me", "your", "please", "can", "we", "what", "but", "just",
+    "they", "will", "would", "so", "at", "from", "i'm", "it's", "don't", "thanks", "hi", "there",
+    "been", "an", "a", "all", "if", "when", "why", "how", "get", "got", "like", "do",
+];
 
 const LANGS: [(&str, &[&str]); 6] = [
     (

@@ -18,7 +18,33 @@ type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 const LEXICON_FILE: &str = include_str!("../model/lexicon.tsv");
 
+/// What the lexicon knows about one word, looked up once per token.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct WordInfo {
+    /// VADER valence (0 when the word has none).
+    pub valence: f32,
+    pub flags: u8,
+    /// Bit per language (see `lang.rs`) that uses the word as a function word.
+    pub langs: u8,
+}
+
+impl WordInfo {
+    /// Starts a two-word valence entry ("fed up").
+    pub const PAIR_FIRST: u8 = 1;
+    pub const PROFANE: u8 = 2;
+    /// Starts a two-word profanity ("bull shit").
+    pub const PROFANE_PAIR_FIRST: u8 = 4;
+    /// A common English function word.
+    pub const ENGLISH: u8 = 8;
+
+    pub fn has(self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
 pub(crate) struct Lexicon {
+    /// Everything about single words, so tokenising needs one lookup per word.
+    info: FxMap<&'static str, WordInfo>,
     words: FxMap<&'static str, f32>,
     /// Two-word entries ("fed up"), keyed by the first word.
     pairs: FxMap<&'static str, Vec<(&'static str, f32)>>,
@@ -39,6 +65,7 @@ pub(crate) fn lexicon() -> &'static Lexicon {
 impl Lexicon {
     fn parse(file: &'static str) -> Lexicon {
         let mut lex = Lexicon {
+            info: FxMap::default(),
             words: FxMap::default(),
             pairs: FxMap::default(),
             emoticons: FxMap::default(),
@@ -86,11 +113,30 @@ impl Lexicon {
                 _ => {}
             }
         }
+        for (w, v) in &lex.words {
+            lex.info.entry(w).or_default().valence = *v;
+        }
+        for w in lex.pairs.keys() {
+            lex.info.entry(w).or_default().flags |= WordInfo::PAIR_FIRST;
+        }
+        for w in &lex.profane {
+            lex.info.entry(w).or_default().flags |= WordInfo::PROFANE;
+        }
+        for w in lex.profane_pairs.keys() {
+            lex.info.entry(w).or_default().flags |= WordInfo::PROFANE_PAIR_FIRST;
+        }
+        crate::lang::register(&mut lex.info);
         lex
     }
 
-    pub fn valence(&self, word: &str) -> Option<f32> {
-        self.words.get(word).copied()
+    /// One lookup for everything about a (lowercased) word; masked swearing (`f***`)
+    /// is recognised here too.
+    pub fn info(&self, word: &str) -> WordInfo {
+        let mut info = self.info.get(word).copied().unwrap_or_default();
+        if word.contains('*') && self.is_profane(word) {
+            info.flags |= WordInfo::PROFANE;
+        }
+        info
     }
 
     pub fn pair_valence(&self, first: &str, second: &str) -> Option<f32> {
@@ -209,11 +255,14 @@ pub(crate) fn polarity(tokens: &Tokens, lex: &Lexicon) -> Polarity {
     while i < n {
         let word = tokens.word(i);
         let mut span = 1;
-        let mut v = match lex.valence(word) {
-            Some(v) if booster(word) == 0.0 => v,
-            _ => 0.0,
+        let info = tokens.toks[i].info;
+        let mut v = if info.valence != 0.0 && booster(word) == 0.0 {
+            info.valence
+        } else {
+            0.0
         };
         if i + 1 < n
+            && info.has(WordInfo::PAIR_FIRST)
             && !tokens.toks[i].clause_end
             && let Some(pv) = lex.pair_valence(word, tokens.word(i + 1))
         {

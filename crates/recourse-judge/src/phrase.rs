@@ -1,24 +1,35 @@
 //! A tiny phrase matcher over tokens, shared by the signals and the coach.
 //!
 //! Pattern syntax, one pattern per string: words separated by spaces; `a|b` for
-//! alternatives; a trailing `*` matches any word with that prefix (`apologi*`); a lone
+//! alternatives; a trailing `*` matches any word with that prefix (`apologi*`; but `f***`
+//! is a word, as written); a lone
 //! `*` matches any one word; `~` lets up to four filler words ("a", "really", "fucking",
 //! "are") sit before the next word, so "you ~ idiot" matches "you are a complete idiot".
 //! Matches never cross the end of a sentence.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
 use crate::hash::FxHasher;
 use crate::text::Tokens;
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 #[derive(Debug)]
 struct Step {
-    alternatives: Vec<&'static str>,
+    /// Exact alternatives (a set: insult lists run to a hundred words).
+    words: FxSet<&'static str>,
+    /// Prefix alternatives (`apologi*`); an empty prefix matches any word.
+    prefixes: Vec<&'static str>,
     /// Filler words may come before this step.
     gap: bool,
+}
+
+impl Step {
+    fn matches(&self, word: &str) -> bool {
+        self.words.contains(word) || self.prefixes.iter().any(|p| word.starts_with(p))
+    }
 }
 
 #[derive(Debug)]
@@ -97,14 +108,6 @@ pub(crate) fn is_filler(word: &str) -> bool {
     )
 }
 
-fn word_matches(alt: &str, word: &str) -> bool {
-    match alt.strip_suffix('*') {
-        Some("") => true,
-        Some(prefix) => word.starts_with(prefix),
-        None => alt == word,
-    }
-}
-
 impl<L: Copy> Phrases<L> {
     pub fn new(groups: &[(L, &[&'static str])]) -> Phrases<L> {
         let mut set = Phrases {
@@ -121,19 +124,23 @@ impl<L: Copy> Phrases<L> {
                         gap = true;
                         continue;
                     }
+                    let (prefixes, words): (Vec<&str>, Vec<&str>) = part
+                        .split('|')
+                        .partition(|a| a.ends_with('*') && !a.contains("**"));
                     steps.push(Step {
-                        alternatives: part.split('|').collect(),
+                        words: words.into_iter().collect(),
+                        prefixes: prefixes.iter().map(|p| &p[..p.len() - 1]).collect(),
                         gap,
                     });
                     gap = false;
                 }
                 let id = set.patterns.len();
-                let first = &steps[0].alternatives;
-                if first.iter().any(|a| a.ends_with('*')) {
+                let first = &steps[0];
+                if !first.prefixes.is_empty() {
                     set.unindexed.push(id);
                 } else {
-                    for alt in first {
-                        set.by_first.entry(alt).or_default().push(id);
+                    for alt in &first.words {
+                        set.by_first.entry(*alt).or_default().push(id);
                     }
                 }
                 set.patterns.push(Pattern {
@@ -177,7 +184,7 @@ impl<L: Copy> Phrases<L> {
                     return None;
                 }
                 let word = tokens.word(pos);
-                if step.alternatives.iter().any(|a| word_matches(a, word)) {
+                if step.matches(word) {
                     break;
                 }
                 if !step.gap

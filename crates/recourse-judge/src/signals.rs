@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::lexicon::Lexicon;
+use crate::lexicon::{Lexicon, WordInfo};
 use crate::phrase::{Match, Phrases, words_of};
 use crate::text::Tokens;
 use crate::{Signal, SignalKind};
@@ -205,9 +205,13 @@ pub(crate) fn find(
     let mut caps = Vec::new();
     for i in 0..n {
         let word = tokens.word(i);
-        if lex.is_profane(word) {
+        let info = tokens.toks[i].info;
+        if info.has(WordInfo::PROFANE) {
             add(SignalKind::Profanity, word.to_owned());
-        } else if i + 1 < n && lex.is_profane_pair(word, tokens.word(i + 1)) {
+        } else if i + 1 < n
+            && info.has(WordInfo::PROFANE_PAIR_FIRST)
+            && lex.is_profane_pair(word, tokens.word(i + 1))
+        {
             add(SignalKind::Profanity, words_of(tokens, i, i + 2));
         }
         if tokens.toks[i].caps && !is_acronym(word) {

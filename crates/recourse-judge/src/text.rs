@@ -3,7 +3,7 @@
 //! Everything downstream (lexicon, signals, model features, coach phrases) works on
 //! these spans, so a text is lowercased and split exactly once.
 
-use crate::lexicon::Lexicon;
+use crate::lexicon::{Lexicon, WordInfo};
 
 /// One word: letters, digits, inner apostrophes and `*` (for masked swearing like
 /// `f***ing`). Apostrophes are normalised to `'`.
@@ -17,6 +17,8 @@ pub(crate) struct Token {
     pub clause_end: bool,
     /// Punctuation that ends a sentence (`. ! ?`) or a line break follows the word.
     pub sentence_end: bool,
+    /// The lexicon's entry for the word.
+    pub info: WordInfo,
 }
 
 /// A tokenised text.
@@ -106,7 +108,7 @@ fn read_chunk(out: &mut Tokens, chunk: &str, lex: &Lexicon, run: &mut u32) {
                 continue;
             }
             if let Some(s) = word_start.take() {
-                push_word(out, &chunk[s..i], has_lower, has_upper);
+                push_word(out, lex, &chunk[s..i], has_lower, has_upper);
             }
             match c {
                 '!' | '?' => {
@@ -135,7 +137,7 @@ fn read_chunk(out: &mut Tokens, chunk: &str, lex: &Lexicon, run: &mut u32) {
             }
         }
         if let Some(s) = word_start.take() {
-            push_word(out, &chunk[s..], has_lower, has_upper);
+            push_word(out, lex, &chunk[s..], has_lower, has_upper);
         }
     }
 }
@@ -147,7 +149,7 @@ fn mark_end(out: &mut Tokens, sentence: bool) {
     }
 }
 
-fn push_word(out: &mut Tokens, word: &str, has_lower: bool, upper: u32) {
+fn push_word(out: &mut Tokens, lex: &Lexicon, word: &str, has_lower: bool, upper: u32) {
     let word = word.trim_matches(|c| c == '\'' || c == '’');
     if word.is_empty() {
         return;
@@ -172,6 +174,7 @@ fn push_word(out: &mut Tokens, word: &str, has_lower: bool, upper: u32) {
         caps: !has_lower && upper >= 2,
         clause_end: false,
         sentence_end: false,
+        info: lex.info(&out.lower[start as usize..end as usize]),
     });
 }
 
