@@ -75,6 +75,11 @@ pub fn apply_change(
             next.outcome = outcome;
             events.push(EventKind::OutcomeSet { outcome });
         }
+        // Resolution time counts to when the desk first finished, not to the later close.
+        next.ended_at = match to {
+            Status::Resolved | Status::Closed => ticket.ended_at.or(Some(now)),
+            _ => None,
+        };
     } else if let Some(outcome) = change.outcome.filter(|o| Some(*o) != ticket.outcome) {
         next.outcome = Some(outcome);
         events.push(EventKind::OutcomeSet {
@@ -178,6 +183,10 @@ mod tests {
             outcome: None,
             needs_experience: false,
             sla: Default::default(),
+            first_response_at: None,
+            ended_at: None,
+            ping_pong: false,
+            review_pending: false,
             created_at: Millis(0),
             updated_at: Millis(0),
         }

@@ -118,6 +118,53 @@ pub enum EventKind {
         agent_id: AgentId,
         present: bool,
     },
+    /// The desk told the customer it cannot do what they asked (or, without a partial
+    /// solution, asked a manager to review that first).
+    CantHelp {
+        reason: crate::CantHelpReason,
+        needs_review: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<MessageId>,
+    },
+    CantHelpReviewed {
+        approved: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<MessageId>,
+    },
+    Transferred {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent: Option<AgentId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_team: Option<crate::TeamId>,
+        message_id: MessageId,
+    },
+    /// Passed on too often without an answer to the customer.
+    PingPongFlagged {
+        transfers_since_reply: i64,
+    },
+    Referred {
+        alternative_id: i64,
+        message_id: MessageId,
+    },
+    /// An agent chose to see a masked (abusive) message.
+    MessageRevealed {
+        message_id: MessageId,
+    },
+    /// An agent handed the ticket on after abuse; no reason is asked.
+    HandedOff {
+        from: AgentId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<AgentId>,
+    },
+    SupervisionChanged {
+        customer_id: CustomerId,
+        supervised: bool,
+    },
+    SurveyAnswered {
+        product: u8,
+        service: u8,
+        recommend: u8,
+    },
 }
 
 impl EventKind {
@@ -140,6 +187,15 @@ impl EventKind {
             EventKind::DemeanorRead { .. } => "demeanor_read",
             EventKind::SettingChanged { .. } => "setting_changed",
             EventKind::PresenceChanged { .. } => "presence_changed",
+            EventKind::CantHelp { .. } => "cant_help",
+            EventKind::CantHelpReviewed { .. } => "cant_help_reviewed",
+            EventKind::Transferred { .. } => "transferred",
+            EventKind::PingPongFlagged { .. } => "ping_pong_flagged",
+            EventKind::Referred { .. } => "referred",
+            EventKind::MessageRevealed { .. } => "message_revealed",
+            EventKind::HandedOff { .. } => "handed_off",
+            EventKind::SupervisionChanged { .. } => "supervision_changed",
+            EventKind::SurveyAnswered { .. } => "survey_answered",
         }
     }
 }

@@ -271,6 +271,9 @@ pub struct EscalationRules {
     pub angry_after_interventions: u32,
     /// Move abusive cases straight to the top rung.
     pub abuse_to_top: bool,
+    /// Flag a ticket for managers when it is transferred more than this many times
+    /// without an answer to the customer.
+    pub ping_pong_after: u32,
 }
 
 impl Default for EscalationRules {
@@ -279,6 +282,7 @@ impl Default for EscalationRules {
             repeated_contact_after: 3,
             angry_after_interventions: 2,
             abuse_to_top: true,
+            ping_pong_after: 2,
         }
     }
 }
@@ -397,6 +401,10 @@ mod tests {
             outcome: None,
             needs_experience: false,
             sla: Default::default(),
+            first_response_at: None,
+            ended_at: None,
+            ping_pong: false,
+            review_pending: false,
             created_at: Millis(0),
             updated_at: Millis(0),
         }
@@ -527,6 +535,7 @@ mod tests {
             repeated_contact_after: 0,
             angry_after_interventions: 0,
             abuse_to_top: false,
+            ..EscalationRules::default()
         };
         assert_eq!(rule_verdict(&off, 9, Some(Demeanor::Abusive), 9), None);
     }

@@ -7,6 +7,7 @@ mod event;
 mod ids;
 pub mod ladder;
 mod model;
+pub mod recovery;
 pub mod sla;
 mod status;
 pub mod template;
@@ -23,6 +24,7 @@ pub use ids::{
 };
 pub use ladder::{Ladder, LadderError, Rung};
 pub use model::{Agent, Customer, Event, Intervention, Message, Organization, Team, Ticket};
+pub use recovery::CantHelpReason;
 pub use sla::{Calendar, SlaClocks, SlaPolicy};
 pub use status::{Status, TransitionError};
 pub use text::{Body, EmailAddress, Need, PersonName, RungName, Subject, Tag, ValidationError};

@@ -21,6 +21,9 @@ pub struct Customer {
     pub email: EmailAddress,
     pub name: Option<String>,
     pub organization_id: Option<OrganizationId>,
+    /// After repeated abuse a manager may supervise a customer: their new tickets start
+    /// with a manager. They can always still reach the desk.
+    pub supervised: bool,
     pub created_at: Millis,
 }
 
@@ -65,6 +68,14 @@ pub struct Ticket {
     /// Set by a `needs_experience` escalation: routing never gives it to a junior.
     pub needs_experience: bool,
     pub sla: SlaClocks,
+    /// When the customer first heard from the desk.
+    pub first_response_at: Option<Millis>,
+    /// When the ticket last became resolved or closed; cleared on reopening.
+    pub ended_at: Option<Millis>,
+    /// Transferred more than the desk allows without answering the customer.
+    pub ping_pong: bool,
+    /// A can't-help without a partial solution waits for a manager.
+    pub review_pending: bool,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -79,6 +90,8 @@ pub struct Message {
     pub body: String,
     /// How the customer's message reads (inbound only), from the judge or an agent.
     pub demeanor: Option<Demeanor>,
+    /// Abusive: hidden in agent views until someone chooses to reveal it.
+    pub masked: bool,
     pub created_at: Millis,
 }
 

@@ -5,18 +5,37 @@
 use crate::{Intervention, InterventionKind, InterventionResult, ValidationError};
 
 /// The templates the desk knows, with the variables each may use.
-pub const TEMPLATE_KEYS: &[(&str, &[&str])] = &[(
-    "handoff",
-    &[
-        "customer_name",
-        "ticket_number",
-        "subject",
-        "tried",
-        "next_owner",
-        "reply_by",
-        "agent_name",
-    ],
-)];
+pub const TEMPLATE_KEYS: &[(&str, &[&str])] = &[
+    (
+        "handoff",
+        &[
+            "customer_name",
+            "ticket_number",
+            "subject",
+            "tried",
+            "next_owner",
+            "reply_by",
+            "agent_name",
+        ],
+    ),
+    (
+        "referral",
+        &[
+            "customer_name",
+            "ticket_number",
+            "subject",
+            "alternative_name",
+            "alternative_serves",
+            "alternative_contact",
+            "reason",
+            "agent_name",
+        ],
+    ),
+    (
+        "survey_invite",
+        &["customer_name", "ticket_number", "subject", "survey_link"],
+    ),
+];
 
 const DEFAULT_HANDOFF: &str = "\
 Hello {{customer_name}},
@@ -31,9 +50,31 @@ You will hear from us by {{reply_by}} at the latest.
 
 {{agent_name}}";
 
+const DEFAULT_REFERRAL: &str = "\
+Hello {{customer_name}},
+
+About \"{{subject}}\" (ticket #{{ticket_number}}): {{reason}}
+
+We would rather point you to someone who can really help than keep you waiting for something we cannot deliver. {{alternative_name}} looks after exactly this ({{alternative_serves}}). You can reach them at: {{alternative_contact}}
+
+Nothing changes in your account with us, and you are welcome back any time, for this or anything else.
+
+{{agent_name}}";
+
+const DEFAULT_SURVEY_INVITE: &str = "\
+Hello {{customer_name}},
+
+Your case \"{{subject}}\" (ticket #{{ticket_number}}) has come to an end. Would you tell us how it went? Two minutes, three questions: how you feel about the product, how you felt we treated you, and whether you would recommend us.
+
+{{survey_link}}
+
+You can change your answers for a week.";
+
 pub fn default_template(key: &str) -> Option<&'static str> {
     match key {
         "handoff" => Some(DEFAULT_HANDOFF),
+        "referral" => Some(DEFAULT_REFERRAL),
+        "survey_invite" => Some(DEFAULT_SURVEY_INVITE),
         _ => None,
     }
 }

@@ -3,11 +3,11 @@
 
 use crate::{SearchQuery, StoreError, TicketFilter};
 
-pub(crate) const TICKET_COLS: &str = "id, number, subject, need, status, priority, rung, customer_id, assignee_id, team_id, tags, outcome, needs_experience, first_response_due, next_update_due, resolution_due, sla_paused_at, sla_warned, sla_breached, created_at, updated_at";
+pub(crate) const TICKET_COLS: &str = "id, number, subject, need, status, priority, rung, customer_id, assignee_id, team_id, tags, outcome, needs_experience, first_response_due, next_update_due, resolution_due, sla_paused_at, sla_warned, sla_breached, first_response_at, ended_at, ping_pong, review_pending, created_at, updated_at";
 pub(crate) const AGENT_COLS: &str =
     "id, email, name, role, experience, skills, team_id, capacity, active, present, created_at";
 pub(crate) const MESSAGE_COLS: &str =
-    "id, ticket_id, kind, channel, author_kind, author_id, body, demeanor, created_at";
+    "id, ticket_id, kind, channel, author_kind, author_id, body, demeanor, masked, created_at";
 
 pub(crate) fn map_unique(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
@@ -99,6 +99,7 @@ macro_rules! impl_store {
             use $crate::table::{Cell, Col, Row as TableRow, Table};
 
             $crate::ladder_sql::ladder_sql!($store, $db, $conn);
+            $crate::recovery_sql::recovery_sql!($store, $db, $conn);
             use $crate::{
                 ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention,
                 NewMessage, NewSession, NewTicket, Result, SearchHit, SearchQuery, Session,
@@ -194,8 +195,9 @@ macro_rules! impl_store {
                 sqlx::query(
                     "UPDATE tickets SET need = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, outcome = $6, updated_at = $7,
                          rung = $8, needs_experience = $9, first_response_due = $10, next_update_due = $11, resolution_due = $12,
-                         sla_paused_at = $13, sla_warned = $14, sla_breached = $15, sla_next_at = $16
-                     WHERE id = $17",
+                         sla_paused_at = $13, sla_warned = $14, sla_breached = $15, sla_next_at = $16,
+                         first_response_at = $17, ended_at = $18
+                     WHERE id = $19",
                 )
                 .bind(&after.need)
                 .bind(after.status.as_str())
@@ -213,6 +215,8 @@ macro_rules! impl_store {
                 .bind(i64::from(sla.warned))
                 .bind(i64::from(sla.breached))
                 .bind(sla.next_check(&cfg.sla).map(|m| m.0))
+                .bind(after.first_response_at.map(|m| m.0))
+                .bind(after.ended_at.map(|m| m.0))
                 .bind(after.id.0)
                 .execute(&mut *conn)
                 .await?;
@@ -267,6 +271,15 @@ macro_rules! impl_store {
                 if let Some(c) = f.customer {
                     qb.push(" AND t.customer_id = ").push_bind(c.0);
                 }
+                match f.flag {
+                    Some($crate::TicketFlag::PingPong) => {
+                        qb.push(" AND t.ping_pong = ").push_bind(true);
+                    }
+                    Some($crate::TicketFlag::ReviewPending) => {
+                        qb.push(" AND t.review_pending = ").push_bind(true);
+                    }
+                    None => {}
+                }
                 if let Some(b) = f.before {
                     qb.push(" AND t.id < ").push_bind(b.0);
                 }
@@ -285,7 +298,7 @@ macro_rules! impl_store {
                 now: Millis,
             ) -> Result<MessageId> {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, demeanor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, demeanor, masked, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 )
                 .bind(ticket.0)
                 .bind(kind.as_str())
@@ -294,10 +307,21 @@ macro_rules! impl_store {
                 .bind(author.id())
                 .bind(body)
                 .bind(demeanor.map(|d| d.as_str()))
+                .bind(demeanor == Some(recourse_domain::Demeanor::Abusive))
                 .bind(now.0)
                 .fetch_one(&mut *conn)
                 .await?;
                 <$store>::index_document(conn, ticket, kind.as_str(), "", body).await?;
+                if let Some(d) = demeanor {
+                    note_demeanor(conn, ticket, d).await?;
+                }
+                if kind == recourse_domain::MessageKind::Reply {
+                    // An answer to the customer ends any run of silent transfers.
+                    sqlx::query("UPDATE tickets SET transfers_since_reply = 0 WHERE id = $1 AND transfers_since_reply <> 0")
+                        .bind(ticket.0)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 Ok(MessageId(id))
             }
 
@@ -326,7 +350,7 @@ macro_rules! impl_store {
                          ON CONFLICT (email) DO UPDATE SET
                              name = COALESCE(customers.name, excluded.name),
                              organization_id = COALESCE(customers.organization_id, excluded.organization_id)
-                         RETURNING id, email, name, organization_id, created_at",
+                         RETURNING id, email, name, organization_id, supervised, created_at",
                     )
                     .bind(email.as_str())
                     .bind(name)
@@ -339,7 +363,7 @@ macro_rules! impl_store {
 
                 async fn get_customer(&self, id: CustomerId) -> Result<Customer> {
                     let row = sqlx::query(
-                        "SELECT id, email, name, organization_id, created_at FROM customers WHERE id = $1",
+                        "SELECT id, email, name, organization_id, supervised, created_at FROM customers WHERE id = $1",
                     )
                     .bind(id.0)
                     .fetch_optional(self.reader())
@@ -350,7 +374,7 @@ macro_rules! impl_store {
 
                 async fn customer_by_email(&self, email: &EmailAddress) -> Result<Option<Customer>> {
                     let row = sqlx::query(
-                        "SELECT id, email, name, organization_id, created_at FROM customers WHERE email = $1",
+                        "SELECT id, email, name, organization_id, supervised, created_at FROM customers WHERE email = $1",
                     )
                     .bind(email.as_str())
                     .fetch_optional(self.reader())
@@ -563,7 +587,14 @@ macro_rules! impl_store {
                     let tags: Vec<String> = t.tags.iter().map(|x| x.as_str().to_owned()).collect();
                     let mut tx = self.begin().await?;
                     let cfg = load_config(&mut tx).await?;
-                    let rung = cfg.ladder.first().clone();
+                    // A supervised customer's cases start with a manager (P8); they are
+                    // never turned away.
+                    let supervised: bool = sqlx::query_scalar("SELECT supervised FROM customers WHERE id = $1")
+                        .bind(t.customer_id.0)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound("customer"))?;
+                    let rung = if supervised { cfg.ladder.top() } else { cfg.ladder.first() }.clone();
                     let number = <$store>::next_ticket_number(&mut tx).await?;
                     let row = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO tickets (number, subject, need, status, priority, rung, customer_id, tags, created_at, updated_at)
@@ -698,6 +729,7 @@ macro_rules! impl_store {
                         recourse_domain::MessageKind::Note => SlaEvent::Changed,
                     };
                     advance_sla(&cfg, &before, &mut after, sla_event, m.now);
+                    note_response(&mut after, m.kind, m.now);
                     let demeanor = m.demeanor.filter(|_| m.kind == recourse_domain::MessageKind::Inbound);
                     let id = insert_message(
                         &mut tx,
@@ -734,6 +766,7 @@ macro_rules! impl_store {
                         author: m.author,
                         body: m.body.into_inner(),
                         demeanor,
+                        masked: demeanor == Some(recourse_domain::Demeanor::Abusive),
                         created_at: m.now,
                     };
                     Ok((message, after))
@@ -875,6 +908,66 @@ macro_rules! impl_store {
 
                 async fn webhook_deliveries(&self, webhook: i64, limit: i64) -> Result<Vec<$crate::DeliveryStatus>> {
                     ladder::webhook_deliveries(self, webhook, limit).await
+                }
+
+                async fn cant_help(&self, r: $crate::CantHelpRequest) -> Result<(Ticket, $crate::CantHelpRecord)> {
+                    recovery::cant_help(self, r).await
+                }
+
+                async fn review_cant_help(&self, r: $crate::CantHelpReview) -> Result<(Ticket, $crate::CantHelpRecord)> {
+                    recovery::review_cant_help(self, r).await
+                }
+
+                async fn cant_help_records(&self, ticket: Option<TicketId>, limit: i64) -> Result<Vec<$crate::CantHelpRecord>> {
+                    recovery::cant_help_records(self, ticket, limit).await
+                }
+
+                async fn transfer(&self, r: $crate::TransferRequest) -> Result<Ticket> {
+                    recovery::transfer(self, r).await
+                }
+
+                async fn save_alternative(&self, id: Option<i64>, a: $crate::NewAlternative, now: Millis) -> Result<recourse_domain::recovery::Alternative> {
+                    recovery::save_alternative(self, id, a, now).await
+                }
+
+                async fn alternatives(&self) -> Result<Vec<recourse_domain::recovery::Alternative>> {
+                    recovery::alternatives(self).await
+                }
+
+                async fn refer(&self, r: $crate::ReferralRequest) -> Result<Ticket> {
+                    recovery::refer(self, r).await
+                }
+
+                async fn hand_off(&self, ticket: TicketId, agent: AgentId, now: Millis) -> Result<Ticket> {
+                    recovery::hand_off(self, ticket, agent, now).await
+                }
+
+                async fn reveal_message(&self, message: MessageId, actor: Actor, now: Millis) -> Result<Message> {
+                    recovery::reveal_message(self, message, actor, now).await
+                }
+
+                async fn set_supervised(&self, customer: CustomerId, supervised: bool, actor: Actor, now: Millis) -> Result<Customer> {
+                    recovery::set_supervised(self, customer, supervised, actor, now).await
+                }
+
+                async fn abuse_count(&self, customer: CustomerId) -> Result<i64> {
+                    recovery::abuse_count(self, customer).await
+                }
+
+                async fn open_survey(&self, ticket: TicketId, token_hash: &str, invite: &str, now: Millis) -> Result<bool> {
+                    recovery::open_survey(self, ticket, token_hash, invite, now).await
+                }
+
+                async fn survey_by_token(&self, token_hash: &str) -> Result<Option<$crate::Survey>> {
+                    recovery::survey_by_token(self, token_hash).await
+                }
+
+                async fn answer_survey(&self, token_hash: &str, answer: recourse_domain::recovery::SurveyAnswer, comment: Option<String>, now: Millis) -> Result<$crate::Survey> {
+                    recovery::answer_survey(self, token_hash, answer, comment, now).await
+                }
+
+                async fn report_summary(&self, q: &$crate::ReportQuery) -> Result<$crate::ReportSummary> {
+                    recovery::report_summary(self, q).await
                 }
 
                 async fn seed_tickets(&self, spec: &$crate::SeedSpec) -> Result<u64> {

@@ -98,6 +98,10 @@ pub(crate) fn ticket(r: &impl StoredRow) -> Result<Ticket> {
             warned: r.int("sla_warned")? as u8,
             breached: r.int("sla_breached")? as u8,
         },
+        first_response_at: r.opt_int("first_response_at")?.map(Millis),
+        ended_at: r.opt_int("ended_at")?.map(Millis),
+        ping_pong: r.flag("ping_pong")?,
+        review_pending: r.flag("review_pending")?,
         created_at: Millis(r.int("created_at")?),
         updated_at: Millis(r.int("updated_at")?),
     })
@@ -126,6 +130,7 @@ pub(crate) fn customer(r: &impl StoredRow) -> Result<Customer> {
         email: EmailAddress::parse(&r.text("email")?).map_err(|e| corrupt("customer email", e))?,
         name: r.opt_text("name")?,
         organization_id: r.opt_int("organization_id")?.map(OrganizationId),
+        supervised: r.flag("supervised")?,
         created_at: Millis(r.int("created_at")?),
     })
 }
@@ -146,6 +151,7 @@ pub(crate) fn message(r: &impl StoredRow) -> Result<Message> {
             .map(Demeanor::parse)
             .transpose()
             .map_err(|e| corrupt("demeanor", e))?,
+        masked: r.flag("masked")?,
         created_at: Millis(r.int("created_at")?),
     })
 }

@@ -131,6 +131,15 @@ pub enum AssigneeFilter {
     Agent(AgentId),
 }
 
+/// What managers are shown in their queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketFlag {
+    /// Transferred too often without an answer to the customer.
+    PingPong,
+    /// A can't-help without a partial solution, waiting for a manager.
+    ReviewPending,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
     pub status: Option<Status>,
@@ -138,6 +147,8 @@ pub struct TicketFilter {
     pub assignee: AssigneeFilter,
     pub tag: Option<String>,
     pub customer: Option<CustomerId>,
+    /// Only tickets flagged for managers.
+    pub flag: Option<TicketFlag>,
     /// Cursor: only tickets with a smaller id.
     pub before: Option<TicketId>,
     pub limit: i64,
@@ -278,4 +289,136 @@ pub struct DeliveryStatus {
     pub delivered_at: Option<Millis>,
     pub failed_at: Option<Millis>,
     pub last_error: Option<String>,
+}
+
+/// A checked can't-help to record (and send, unless it waits for review).
+#[derive(Debug, Clone)]
+pub struct CantHelpRequest {
+    pub ticket_id: TicketId,
+    pub cant_help: recourse_domain::recovery::CantHelp,
+    pub channel: Channel,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+/// A manager's decision on a can't-help that offered nothing.
+#[derive(Debug, Clone)]
+pub struct CantHelpReview {
+    pub ticket_id: TicketId,
+    /// Approve: the customer is sent the explanation and the ticket resolves.
+    /// Return: it goes back to the agent with the note, and nothing is sent.
+    pub approve: bool,
+    pub note: Option<String>,
+    /// Something the manager found that the desk can still do after all.
+    pub partial_solution: Option<String>,
+    pub channel: Channel,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CantHelpRecord {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    pub reason: recourse_domain::CantHelpReason,
+    pub explanation: String,
+    pub partial_solution: Option<String>,
+    pub justification: Option<String>,
+    pub third_party: Option<recourse_domain::recovery::ThirdParty>,
+    pub handoff_summary: Option<String>,
+    /// `sent`, `pending_review`, `approved` or `returned`.
+    pub state: String,
+    pub review_note: Option<String>,
+    pub message_id: Option<MessageId>,
+    pub created_at: Millis,
+    pub reviewed_at: Option<Millis>,
+}
+
+/// Passing a case to someone else: always with a line to the customer.
+#[derive(Debug, Clone)]
+pub struct TransferRequest {
+    pub ticket_id: TicketId,
+    pub to_agent: Option<AgentId>,
+    pub to_team: Option<TeamId>,
+    pub to_rung: Option<String>,
+    pub customer_message: String,
+    pub channel: Channel,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAlternative {
+    pub name: String,
+    pub serves: Vec<Tag>,
+    pub contact: String,
+    pub notes: String,
+    pub active: bool,
+}
+
+/// A manager's referral close.
+#[derive(Debug, Clone)]
+pub struct ReferralRequest {
+    pub ticket_id: TicketId,
+    pub alternative_id: i64,
+    /// Why the desk cannot serve this itself, in a sentence for the customer.
+    pub reason: String,
+    /// What the customer is sent; `None` renders the referral template.
+    pub message: Option<String>,
+    pub agent_name: Option<String>,
+    pub channel: Channel,
+    pub actor: Actor,
+    pub now: Millis,
+}
+
+/// A satisfaction survey, as its one-time link shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Survey {
+    pub ticket_id: TicketId,
+    pub ticket_number: i64,
+    pub subject: String,
+    pub customer_id: CustomerId,
+    pub created_at: Millis,
+    pub answered_at: Option<Millis>,
+    pub answer: Option<recourse_domain::recovery::SurveyAnswer>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ReportQuery {
+    /// Tickets that ended (resolved or closed) in `[from, to)` make up the population.
+    pub from: Millis,
+    pub to: Millis,
+    pub team: Option<TeamId>,
+}
+
+/// The recovery report's figures, computed in the database.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ReportSummary {
+    pub ended: i64,
+    pub outcomes: Vec<(String, i64)>,
+    pub inconsolable: i64,
+    /// Tickets whose first reading was negative (frustrated, angry, abusive).
+    pub started_negative: i64,
+    /// Of those, the ones whose latest reading is neutral or pleased.
+    pub recovered: i64,
+    /// `(to_rung, reason, count)`; never per agent.
+    pub escalations: Vec<(String, String, i64)>,
+    pub transfers: i64,
+    pub ping_pong: i64,
+    pub referrals: i64,
+    /// Referred customers who opened a new ticket after the referral.
+    pub returned_after_referral: i64,
+    pub survey_answers: i64,
+    /// Sums, so callers can average without rounding twice.
+    pub product_sum: i64,
+    pub pleasantness_sum: i64,
+    pub competence_sum: i64,
+    pub promoters: i64,
+    pub detractors: i64,
+    pub first_responses: i64,
+    pub first_response_ms_sum: i64,
+    pub resolution_ms_sum: i64,
+    /// Ended tickets whose SLA clocks never breached.
+    pub sla_met: i64,
 }

@@ -62,6 +62,27 @@ macro_rules! ladder_sql {
             );
         }
 
+        /// Keeps the ticket's first and latest reading of the customer, for recovery.
+        async fn note_demeanor(
+            conn: &mut $conn,
+            ticket: TicketId,
+            d: recourse_domain::Demeanor,
+        ) -> Result<()> {
+            sqlx::query("UPDATE tickets SET first_demeanor = COALESCE(first_demeanor, $1), last_demeanor = $1 WHERE id = $2")
+                .bind(d.as_str())
+                .bind(ticket.0)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// The first message to the customer is the first response.
+        fn note_response(after: &mut Ticket, kind: recourse_domain::MessageKind, now: Millis) {
+            if kind == recourse_domain::MessageKind::Reply && after.first_response_at.is_none() {
+                after.first_response_at = Some(now);
+            }
+        }
+
         /// Round-robin needs to know when each agent last received a ticket.
         async fn note_assigned(conn: &mut $conn, agent: Option<AgentId>, now: Millis) -> Result<()> {
             if let Some(a) = agent {
@@ -126,7 +147,7 @@ macro_rules! ladder_sql {
         ) -> Result<$crate::HandoffPlan> {
             let to = escalation_target(&cfg.ladder, ticket, reason)?.clone();
             let customer_row = sqlx::query(
-                "SELECT id, email, name, organization_id, created_at FROM customers WHERE id = $1",
+                "SELECT id, email, name, organization_id, supervised, created_at FROM customers WHERE id = $1",
             )
             .bind(ticket.customer_id.0)
             .fetch_one(&mut *conn)
@@ -242,6 +263,7 @@ macro_rules! ladder_sql {
                 events.push(EventKind::AssigneeChanged { from: before.assignee_id, to: assignee });
             }
             advance_sla(cfg, &before, &mut after, SlaEvent::AgentReplied, now);
+            note_response(&mut after, recourse_domain::MessageKind::Reply, now);
             save_ticket(conn, cfg, &before, &after, &events, author, now).await?;
             sqlx::query("INSERT INTO escalations (ticket_id, direction, from_rung, to_rung, reason, note, message_id, trigger_message_id, at) VALUES ($1, 'up', $2, $3, $4, $5, $6, $7, $8)")
                 .bind(before.id.0)
@@ -540,21 +562,37 @@ macro_rules! ladder_sql {
                 }
                 let cfg = load_config(&mut tx).await?;
                 let ticket = lock_ticket(&mut tx, TicketId(ticket_id)).await?;
-                sqlx::query("UPDATE messages SET demeanor = $1 WHERE id = $2")
+                // Abusive words are hidden from agents until one chooses to look (P8).
+                sqlx::query("UPDATE messages SET demeanor = $1, masked = $2 WHERE id = $3")
                     .bind(demeanor.as_str())
+                    .bind(demeanor == recourse_domain::Demeanor::Abusive)
                     .bind(message.0)
                     .execute(&mut *tx)
                     .await?;
-                insert_event(&mut tx, Some(ticket.id), actor, &EventKind::DemeanorRead { message_id: message, demeanor }, now)
-                    .await?;
-                let latest: i64 = sqlx::query_scalar(
-                    "SELECT MAX(id) FROM messages WHERE ticket_id = $1 AND kind = 'inbound'",
+                let (first, last): (i64, i64) = sqlx::query_as(
+                    "SELECT MIN(id), MAX(id) FROM messages WHERE ticket_id = $1 AND kind = 'inbound'",
                 )
                 .bind(ticket_id)
                 .fetch_one(&mut *tx)
                 .await?;
+                if message.0 == first {
+                    sqlx::query("UPDATE tickets SET first_demeanor = $1 WHERE id = $2")
+                        .bind(demeanor.as_str())
+                        .bind(ticket_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if message.0 == last {
+                    sqlx::query("UPDATE tickets SET last_demeanor = $1 WHERE id = $2")
+                        .bind(demeanor.as_str())
+                        .bind(ticket_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                insert_event(&mut tx, Some(ticket.id), actor, &EventKind::DemeanorRead { message_id: message, demeanor }, now)
+                    .await?;
                 // Only the latest word from the customer says how they feel now.
-                let ticket = if latest == message.0 {
+                let ticket = if last == message.0 {
                     apply_rules(&mut tx, &cfg, ticket, message, Some(demeanor), now).await?
                 } else {
                     ticket

@@ -9,6 +9,7 @@ mod decode;
 mod input;
 mod ladder_sql;
 mod postgres;
+mod recovery_sql;
 mod sqlite;
 pub mod table;
 
@@ -177,6 +178,64 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> Result<()>;
     async fn webhook_deliveries(&self, webhook: i64, limit: i64) -> Result<Vec<DeliveryStatus>>;
+
+    // --- when we can't help ---
+    /// Records a can't-help: with a partial solution the customer is told and the ticket
+    /// resolves (outcome `explained`); without one it waits in the managers' review queue.
+    async fn cant_help(&self, request: CantHelpRequest) -> Result<(Ticket, CantHelpRecord)>;
+    async fn review_cant_help(&self, review: CantHelpReview) -> Result<(Ticket, CantHelpRecord)>;
+    /// One ticket's can't-help records, or (with `None`) the pending review queue.
+    async fn cant_help_records(
+        &self,
+        ticket: Option<TicketId>,
+        limit: i64,
+    ) -> Result<Vec<CantHelpRecord>>;
+    async fn transfer(&self, request: TransferRequest) -> Result<Ticket>;
+    /// Creates (`id: None`) or replaces an alternative provider.
+    async fn save_alternative(
+        &self,
+        id: Option<i64>,
+        alternative: NewAlternative,
+        now: Millis,
+    ) -> Result<recourse_domain::recovery::Alternative>;
+    async fn alternatives(&self) -> Result<Vec<recourse_domain::recovery::Alternative>>;
+    async fn refer(&self, request: ReferralRequest) -> Result<Ticket>;
+    /// The holder of a ticket passes it on, no reason asked (after abuse, P8).
+    async fn hand_off(&self, ticket: TicketId, agent: AgentId, now: Millis) -> Result<Ticket>;
+    /// A masked message in full, with the look recorded in the history.
+    async fn reveal_message(
+        &self,
+        message: MessageId,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Message>;
+    async fn set_supervised(
+        &self,
+        customer: CustomerId,
+        supervised: bool,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Customer>;
+    /// How many of the customer's messages read as abusive.
+    async fn abuse_count(&self, customer: CustomerId) -> Result<i64>;
+    /// Opens the satisfaction survey for an ended ticket and posts the invitation;
+    /// `false` when it already has one or did not end in a way that asks for one.
+    async fn open_survey(
+        &self,
+        ticket: TicketId,
+        token_hash: &str,
+        invite: &str,
+        now: Millis,
+    ) -> Result<bool>;
+    async fn survey_by_token(&self, token_hash: &str) -> Result<Option<Survey>>;
+    async fn answer_survey(
+        &self,
+        token_hash: &str,
+        answer: recourse_domain::recovery::SurveyAnswer,
+        comment: Option<String>,
+        now: Millis,
+    ) -> Result<Survey>;
+    async fn report_summary(&self, query: &ReportQuery) -> Result<ReportSummary>;
 
     /// Bulk path for scale runs and benchmarks: `spec.count` open tickets with one
     /// inbound message each, written set-wise (no per-ticket events or routing).

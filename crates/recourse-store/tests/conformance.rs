@@ -207,6 +207,8 @@ conformance! {
     story_sla => sla_sqlite, sla_postgres;
     story_concurrent_sweepers => concurrent_sweepers_sqlite, concurrent_sweepers_postgres;
     story_webhook_outbox => webhook_outbox_sqlite, webhook_outbox_postgres;
+    story_recovery => recovery_sqlite, recovery_postgres;
+    story_report => report_sqlite, report_postgres;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2305,6 +2307,69 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
         }
         tickets.push(tk.id);
     }
+    // The recovery tables: a can't-help, an alternative and a referral, a survey.
+    let explain = s
+        .cant_help(cant(
+            tickets[0],
+            explained(Some("A voucher.")),
+            by_grace,
+            t(70),
+        ))
+        .await
+        .unwrap();
+    let place = s
+        .save_alternative(
+            None,
+            NewAlternative {
+                name: "FixIt".into(),
+                serves: tags(&["hardware"]),
+                contact: "https://fixit.example".into(),
+                notes: "Repairs toasters".into(),
+                active: true,
+            },
+            t(70),
+        )
+        .await
+        .unwrap();
+    let top = s.get_ticket(tickets[4]).await.unwrap();
+    assert_eq!(top.rung, "experienced");
+    s.escalate(escalation(
+        top.id,
+        EscalationReason::CustomerRequest,
+        by_grace,
+        t(71),
+    ))
+    .await
+    .unwrap();
+    s.refer(ReferralRequest {
+        ticket_id: top.id,
+        alternative_id: place.id,
+        reason: "We do not repair toasters.".into(),
+        message: None,
+        agent_name: None,
+        channel: Channel::Console,
+        actor: by_grace,
+        now: t(72),
+    })
+    .await
+    .unwrap();
+    assert!(
+        s.open_survey(explain.0.id, "survey-hash", "How did we do?", t(73))
+            .await
+            .unwrap()
+    );
+    s.answer_survey(
+        "survey-hash",
+        SurveyAnswer::parse(4, 5, 5, 10).unwrap(),
+        None,
+        t(74),
+    )
+    .await
+    .unwrap();
+    let bob = s
+        .set_supervised(bob.id, true, by_grace, t(75))
+        .await
+        .unwrap();
     Filled {
         customers: vec![ada, bob],
         agents: vec![grace, alan],
@@ -3302,4 +3367,656 @@ async fn story_webhook_outbox(db: &TestDb) {
         s.deactivate_webhook(hook.id + 100, now).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+// ---------------------------------------------------------------------------------------
+// 12. When we can't help
+// ---------------------------------------------------------------------------------------
+
+use recourse_domain::recovery::{CantHelp, CantHelpReason, SurveyAnswer, ThirdParty};
+use recourse_store::{
+    CantHelpRequest, CantHelpReview, NewAlternative, ReferralRequest, ReportQuery, TicketFlag,
+    TransferRequest,
+};
+
+fn explained(partial: Option<&str>) -> CantHelp {
+    CantHelp {
+        reason: CantHelpReason::CompanyPolicy,
+        explanation: "Opened food cannot be returned, for hygiene reasons.".into(),
+        partial_solution: partial.map(String::from),
+        no_partial_justification: partial
+            .is_none()
+            .then(|| "The customer wants a cash refund we are not allowed to give.".into()),
+        third_party: None,
+        handoff_summary: None,
+    }
+}
+
+fn cant(ticket: TicketId, c: CantHelp, by: Actor, now: Millis) -> CantHelpRequest {
+    CantHelpRequest {
+        ticket_id: ticket,
+        cant_help: c,
+        channel: Channel::Console,
+        actor: by,
+        now,
+    }
+}
+
+fn transfer_to(ticket: TicketId, agent: AgentId, by: Actor, now: Millis) -> TransferRequest {
+    TransferRequest {
+        ticket_id: ticket,
+        to_agent: Some(agent),
+        to_team: None,
+        to_rung: None,
+        customer_message: "Your case is with our billing specialist now; they can change invoices."
+            .into(),
+        channel: Channel::Console,
+        actor: by,
+        now,
+    }
+}
+
+async fn story_recovery(db: &TestDb) {
+    let s = &db.store;
+    let jo = staff(s, "jo@example.com", "Jo", Role::Agent, Experience::Junior).await;
+    let eve = staff(
+        s,
+        "eve@example.com",
+        "Eve",
+        Role::Agent,
+        Experience::Experienced,
+    )
+    .await;
+    let mia = staff(
+        s,
+        "mia@example.com",
+        "Mia",
+        Role::Manager,
+        Experience::Senior,
+    )
+    .await;
+    let ada = s
+        .upsert_customer(&email("ada@example.com"), Some("Ada"), t(0))
+        .await
+        .unwrap();
+    let (by_jo, by_mia) = (Actor::Agent(jo.id), Actor::Agent(mia.id));
+    let now = at("2026-11-23T10:00:00Z");
+    let new = |subject: &str, tags: &[&str]| {
+        let s = s.clone();
+        let n = new_ticket(ada.id, subject, "Please help.", tags, now);
+        async move { s.create_ticket(n).await.unwrap() }
+    };
+
+    // With a partial solution the customer hears at once and the ticket resolves.
+    let a = new("Return opened coffee", &[]).await;
+    let (a2, rec) = s
+        .cant_help(cant(
+            a.id,
+            explained(Some("We can send a voucher for your next order.")),
+            by_jo,
+            now,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (a2.status, a2.outcome),
+        (Status::Resolved, Some(Outcome::Explained))
+    );
+    assert_eq!(a2.ended_at, Some(now));
+    assert_eq!(rec.state, "sent");
+    let sent = s.messages(a.id).await.unwrap().pop().unwrap();
+    assert_eq!(Some(sent.id), rec.message_id);
+    assert!(sent.body.starts_with("Hello Ada,"));
+    assert!(sent.body.contains("for hygiene reasons"));
+    assert!(
+        sent.body
+            .contains("What we can still do for you: We can send a voucher")
+    );
+
+    // Without one it waits for a manager, and the customer hears nothing yet.
+    let b = new("Cash refund", &[]).await;
+    let before = s.messages(b.id).await.unwrap().len();
+    let (b2, rec) = s
+        .cant_help(cant(b.id, explained(None), by_jo, now))
+        .await
+        .unwrap();
+    assert!(b2.review_pending);
+    assert_eq!(b2.status, Status::New);
+    assert_eq!(rec.state, "pending_review");
+    assert_eq!(s.messages(b.id).await.unwrap().len(), before);
+    let queue = s.cant_help_records(None, 10).await.unwrap();
+    assert_eq!(
+        queue.iter().map(|r| r.ticket_id).collect::<Vec<_>>(),
+        [b.id]
+    );
+    let flagged = TicketFilter {
+        flag: Some(TicketFlag::ReviewPending),
+        ..all(10)
+    };
+    assert_eq!(s.list_tickets(&flagged).await.unwrap().len(), 1);
+    // The manager finds something after all and approves.
+    let review = |ticket, approve, partial: Option<&str>| CantHelpReview {
+        ticket_id: ticket,
+        approve,
+        note: Some("Offer store credit instead.".into()),
+        partial_solution: partial.map(String::from),
+        channel: Channel::Console,
+        actor: by_mia,
+        now,
+    };
+    let (b3, rec) = s
+        .review_cant_help(review(
+            b.id,
+            true,
+            Some("Store credit for the full amount."),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (b3.status, b3.outcome, b3.review_pending),
+        (Status::Resolved, Some(Outcome::Explained), false)
+    );
+    assert_eq!(rec.state, "approved");
+    let msgs = s.messages(b.id).await.unwrap();
+    assert!(
+        msgs.iter().any(|m| m.kind == MessageKind::Reply
+            && m.body.contains("Store credit for the full amount."))
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.kind == MessageKind::Note && m.body == "Offer store credit instead.")
+    );
+    assert!(s.cant_help_records(None, 10).await.unwrap().is_empty());
+    assert!(matches!(
+        s.review_cant_help(review(b.id, true, None)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Returned: back to the agent, nothing sent, still open.
+    let c = new("Another cash refund", &[]).await;
+    s.cant_help(cant(c.id, explained(None), by_jo, now))
+        .await
+        .unwrap();
+    let (c2, rec) = s.review_cant_help(review(c.id, false, None)).await.unwrap();
+    assert_eq!(
+        (c2.status, c2.review_pending, rec.state.as_str()),
+        (Status::New, false, "returned")
+    );
+    assert!(
+        s.messages(c.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.kind != MessageKind::Reply)
+    );
+    // A third party: who, why theirs, and how to reach them all reach the customer.
+    let d = new("Card declined", &[]).await;
+    let mut tp = explained(Some("We will hold the order for 14 days."));
+    tp.reason = CantHelpReason::ThirdParty;
+    tp.third_party = Some(ThirdParty {
+        who: "your card issuer".into(),
+        why_theirs: "Only they can lift a block on your card".into(),
+        how_to_reach: "the number on the back of the card".into(),
+    });
+    tp.handoff_summary = Some("Declined 3 times with code 05.".into());
+    let (_, rec) = s.cant_help(cant(d.id, tp, by_jo, now)).await.unwrap();
+    assert_eq!(
+        rec.handoff_summary.as_deref(),
+        Some("Declined 3 times with code 05.")
+    );
+    let text = s.messages(d.id).await.unwrap().pop().unwrap().body;
+    assert!(
+        text.contains("your card issuer. Only they can lift a block on your card."),
+        "{text}"
+    );
+    assert!(text.contains("the number on the back of the card"));
+    assert!(
+        !text.contains("code 05"),
+        "the handoff summary stays inside"
+    );
+    // A ticket that has ended takes no can't-help.
+    assert!(matches!(
+        s.cant_help(cant(a.id, explained(Some("x")), by_jo, now))
+            .await,
+        Err(StoreError::Ladder(LadderError::NotActive(_)))
+    ));
+
+    // Transfers: the customer is told each time; the third in a row without an answer
+    // flags the ticket for managers, once.
+    let e = new("Invoice address wrong", &[]).await;
+    for (n, to) in [(1, eve.id), (2, jo.id)] {
+        let moved = s.transfer(transfer_to(e.id, to, by_jo, now)).await.unwrap();
+        assert_eq!(moved.assignee_id, Some(to));
+        assert!(!moved.ping_pong, "after {n} transfers");
+    }
+    let third = s
+        .transfer(transfer_to(e.id, eve.id, by_jo, now))
+        .await
+        .unwrap();
+    assert!(third.ping_pong);
+    let ping = TicketFilter {
+        flag: Some(TicketFlag::PingPong),
+        ..all(10)
+    };
+    assert_eq!(
+        s.list_tickets(&ping)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>(),
+        [e.id]
+    );
+    let names = event_names(&s.events(e.id).await.unwrap());
+    assert_eq!(names.iter().filter(|n| **n == "transferred").count(), 3);
+    assert_eq!(
+        names.iter().filter(|n| **n == "ping_pong_flagged").count(),
+        1
+    );
+    let lines = s.messages(e.id).await.unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|m| m.body.contains("billing specialist"))
+            .count(),
+        3
+    );
+    // A real answer ends the run; the next transfer starts counting again.
+    s.add_message(message(
+        e.id,
+        MessageKind::Reply,
+        Actor::Agent(eve.id),
+        "Fixed the address.",
+        now,
+    ))
+    .await
+    .unwrap();
+    s.transfer(transfer_to(e.id, jo.id, by_jo, now))
+        .await
+        .unwrap();
+    let names = event_names(&s.events(e.id).await.unwrap());
+    assert_eq!(
+        names.iter().filter(|n| **n == "ping_pong_flagged").count(),
+        1
+    );
+    let mut nowhere = transfer_to(e.id, AgentId(9999), by_jo, now);
+    assert!(matches!(
+        s.transfer(nowhere.clone()).await,
+        Err(StoreError::NotFound("assignee"))
+    ));
+    nowhere.to_agent = None;
+    nowhere.to_rung = Some("attic".into());
+    assert!(matches!(
+        s.transfer(nowhere).await,
+        Err(StoreError::Ladder(LadderError::UnknownRung(_)))
+    ));
+
+    // Referrals: from the top rung only, to a listed alternative, closing as referred.
+    let alt = |name: &str, serves: &[&str], contact: &str| NewAlternative {
+        name: name.into(),
+        serves: tags(serves),
+        contact: contact.into(),
+        notes: String::new(),
+        active: true,
+    };
+    let fixit = s
+        .save_alternative(
+            None,
+            alt("FixIt Repairs", &["repairs"], "https://fixit.example"),
+            now,
+        )
+        .await
+        .unwrap();
+    let grocer = s
+        .save_alternative(None, alt("Fresh Grocer", &["refunds"], "0800 123 456"), now)
+        .await
+        .unwrap();
+    assert_eq!(s.alternatives().await.unwrap().len(), 2);
+    let f = new("Kettle needs repair", &["repairs"]).await;
+    let refer = |ticket, alternative_id| ReferralRequest {
+        ticket_id: ticket,
+        alternative_id,
+        reason: "We sell kettles but we do not repair them.".into(),
+        message: None,
+        agent_name: Some("Mia".into()),
+        channel: Channel::Console,
+        actor: by_mia,
+        now,
+    };
+    assert!(matches!(
+        s.refer(refer(f.id, fixit.id)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.escalate(escalation(
+        f.id,
+        EscalationReason::CustomerRequest,
+        by_jo,
+        now,
+    ))
+    .await
+    .unwrap();
+    s.escalate(escalation(
+        f.id,
+        EscalationReason::CustomerRequest,
+        Actor::Agent(eve.id),
+        now,
+    ))
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.refer(refer(f.id, 9999)).await,
+        Err(StoreError::NotFound("alternative"))
+    ));
+    let mut closed_alt = alt("Gone Ltd", &["repairs"], "x");
+    closed_alt.active = false;
+    let gone = s.save_alternative(None, closed_alt, now).await.unwrap();
+    assert!(matches!(
+        s.refer(refer(f.id, gone.id)).await,
+        Err(StoreError::NotFound("alternative"))
+    ));
+    let referred = s.refer(refer(f.id, fixit.id)).await.unwrap();
+    assert_eq!(
+        (referred.status, referred.outcome),
+        (Status::Closed, Some(Outcome::Referred))
+    );
+    let told = s.messages(f.id).await.unwrap().pop().unwrap().body;
+    assert!(
+        told.contains("FixIt Repairs") && told.contains("https://fixit.example"),
+        "{told}"
+    );
+    assert!(
+        told.contains("We sell kettles but we do not repair them."),
+        "{told}"
+    );
+    let _ = grocer;
+
+    // Agent protection: abusive words are masked; revealing is recorded.
+    let g = new("Refund NOW", &[]).await;
+    let mut rude = message(
+        g.id,
+        MessageKind::Inbound,
+        Actor::Customer(ada.id),
+        "You are all useless idiots.",
+        now,
+    );
+    rude.demeanor = Some(Demeanor::Abusive);
+    let (m, g2) = s.add_message(rude).await.unwrap();
+    assert!(m.masked);
+    assert_eq!(g2.rung, "manager", "abuse moves the case to the top rung");
+    assert!(
+        s.messages(g.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.id == m.id && x.masked)
+    );
+    let shown = s.reveal_message(m.id, by_jo, now).await.unwrap();
+    assert_eq!(shown.body, "You are all useless idiots.");
+    assert!(event_names(&s.events(g.id).await.unwrap()).contains(&"message_revealed"));
+    // An agent marking a message abusive masks it too; a correction unmasks it.
+    let first = s.messages(g.id).await.unwrap()[0].id;
+    s.set_demeanor(first, Demeanor::Abusive, by_jo, now)
+        .await
+        .unwrap();
+    assert!(s.messages(g.id).await.unwrap()[0].masked);
+    s.set_demeanor(first, Demeanor::Angry, by_jo, now)
+        .await
+        .unwrap();
+    assert!(!s.messages(g.id).await.unwrap()[0].masked);
+    assert_eq!(s.abuse_count(ada.id).await.unwrap(), 1);
+
+    // Hand-off: the holder passes it on with no reason; nobody else can.
+    let h = new("Rude again", &[]).await;
+    let holder = h.assignee_id.unwrap();
+    let other = if holder == jo.id { eve.id } else { jo.id };
+    assert!(matches!(
+        s.hand_off(h.id, other, now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let passed = s.hand_off(h.id, holder, now).await.unwrap();
+    assert_ne!(passed.assignee_id, Some(holder));
+    assert!(event_names(&s.events(h.id).await.unwrap()).contains(&"handed_off"));
+
+    // Supervision: new tickets start with a manager; the customer still gets through.
+    let sup = s.set_supervised(ada.id, true, by_mia, now).await.unwrap();
+    assert!(sup.supervised);
+    let i = new("Another question", &[]).await;
+    assert_eq!((i.rung.as_str(), i.assignee_id), ("manager", Some(mia.id)));
+    s.set_supervised(ada.id, false, by_mia, now).await.unwrap();
+    assert_eq!(new("And another", &[]).await.rung, "frontline");
+
+    // Surveys: one per ended ticket, answered by token, editable for a week.
+    assert!(
+        s.open_survey(a.id, "hash-a", "How did we do? https://desk/survey/x", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.open_survey(a.id, "hash-a2", "again", now).await.unwrap(),
+        "one survey per ticket"
+    );
+    assert!(
+        !s.open_survey(e.id, "hash-e", "not ended", now)
+            .await
+            .unwrap()
+    );
+    let invite = s.messages(a.id).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (invite.kind, invite.author),
+        (MessageKind::Reply, Actor::System)
+    );
+    let survey = s.survey_by_token("hash-a").await.unwrap().unwrap();
+    assert_eq!((survey.ticket_id, survey.answered_at), (a.id, None));
+    assert!(s.survey_by_token("nope").await.unwrap().is_none());
+    let answer = SurveyAnswer::parse(2, 5, 4, 8).unwrap();
+    let done = s
+        .answer_survey("hash-a", answer, Some("Nice people.".into()), now)
+        .await
+        .unwrap();
+    assert_eq!((done.answer, done.answered_at), (Some(answer), Some(now)));
+    let changed = SurveyAnswer::parse(3, 5, 4, 9).unwrap();
+    let later = Millis(now.0 + 6 * 24 * 3_600_000);
+    assert_eq!(
+        s.answer_survey("hash-a", changed, None, later)
+            .await
+            .unwrap()
+            .answered_at,
+        Some(now)
+    );
+    let too_late = Millis(now.0 + 8 * 24 * 3_600_000);
+    assert!(matches!(
+        s.answer_survey("hash-a", answer, None, too_late).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(event_names(&s.events(a.id).await.unwrap()).contains(&"survey_answered"));
+}
+
+/// A known population of 1,000 ended tickets, written directly, and every figure of the
+/// report checked exactly (and with a team filter).
+async fn story_report(db: &TestDb) {
+    let s = &db.store;
+    let team = s.create_team("Billing").await.unwrap();
+    let t0 = at("2026-10-01T00:00:00Z").0;
+    let mut sql = String::from("INSERT INTO customers (id, email, created_at) VALUES ");
+    sql.push_str(
+        &(1..=1000)
+            .map(|c| format!("({c}, 'c{c}@example.com', {t0})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    db.raw_execute(&sql).await.unwrap();
+    let mut rows = Vec::new();
+    for i in 0..1000i64 {
+        let ended = t0 + 86_400_000 + i * 60_000;
+        let created = ended - 3_600_000;
+        let outcome = match i {
+            0..20 => "inconsolable",
+            20..60 => "referred",
+            60..160 => "explained",
+            _ => "resolved",
+        };
+        let first = match i % 10 {
+            0 => "'angry'",
+            1 => "'frustrated'",
+            _ => "'neutral'",
+        };
+        let last = if i % 40 <= 1 { "'pleased'" } else { first };
+        rows.push(format!(
+            "({id}, {number}, 'T{i}', 'closed', 'normal', 'frontline', {customer}, '[]', {created}, {ended}, {outcome}, {team_id}, {first}, {last}, {transfers}, {ping}, {breached}, {fr}, {ended})",
+            id = i + 1,
+            number = 2000 + i,
+            customer = i + 1,
+            outcome = format_args!("'{outcome}'"),
+            team_id = if i < 500 { team.id.0.to_string() } else { "NULL".into() },
+            transfers = if i % 4 == 0 { 1 } else { 0 },
+            ping = if i % 100 == 0 { "TRUE" } else { "FALSE" },
+            breached = if i % 25 == 0 { 1 } else { 0 },
+            fr = created + 600_000,
+        ));
+    }
+    // A return visit after a referral, for ten of the forty referred customers.
+    for i in 20..30i64 {
+        rows.push(format!(
+            "({id}, {number}, 'Back again', 'open', 'normal', 'frontline', {customer}, '[]', {created}, NULL, NULL, NULL, NULL, NULL, 0, FALSE, 0, NULL, {created})",
+            id = 2000 + i,
+            number = 5000 + i,
+            customer = i + 1,
+            created = t0 + 40 * 86_400_000,
+        ));
+    }
+    db.raw_execute(&format!(
+        "INSERT INTO tickets (id, number, subject, status, priority, rung, customer_id, tags, created_at, ended_at, outcome, team_id, first_demeanor, last_demeanor, transfers, ping_pong, sla_breached, first_response_at, updated_at) VALUES {}",
+        rows.join(", ")
+    ))
+    .await
+    .unwrap();
+    let in_range = t0 + 86_400_000;
+    let mut esc = Vec::new();
+    for k in 0..45i64 {
+        let (dir, to, reason) = match k {
+            0..30 => ("up", "experienced", "'agent_request'"),
+            30..40 => ("up", "manager", "'abuse'"),
+            _ => ("down", "frontline", "NULL"),
+        };
+        esc.push(format!(
+            "({}, '{dir}', 'frontline', '{to}', {reason}, {})",
+            k + 1,
+            in_range + k
+        ));
+    }
+    esc.push(format!(
+        "(1, 'up', 'frontline', 'experienced', 'sla_breach', {})",
+        t0 - 1
+    ));
+    db.raw_execute(&format!(
+        "INSERT INTO escalations (ticket_id, direction, from_rung, to_rung, reason, at) VALUES {}",
+        esc.join(", ")
+    ))
+    .await
+    .unwrap();
+    db.raw_execute(&format!("INSERT INTO alternatives (id, name, serves, contact, notes, active, created_at) VALUES (1, 'Elsewhere', '[]', 'x', '', TRUE, {t0})"))
+        .await
+        .unwrap();
+    let refs: Vec<String> = (20..60i64)
+        .map(|i| {
+            format!(
+                "({}, {}, 1, {})",
+                i + 1,
+                i + 1,
+                t0 + 86_400_000 + i * 60_000
+            )
+        })
+        .collect();
+    db.raw_execute(&format!(
+        "INSERT INTO referrals (ticket_id, customer_id, alternative_id, at) VALUES {}",
+        refs.join(", ")
+    ))
+    .await
+    .unwrap();
+    // Surveys on every tenth ticket from 5: product 1–5, pleasantness 5, competence 4,
+    // recommend cycling 0..=10.
+    let mut surveys = Vec::new();
+    let (mut product, mut promoters, mut detractors, mut answers) = (0, 0, 0, 0);
+    for (n, i) in (5..1000i64).step_by(10).enumerate() {
+        let n = n as i64;
+        let (p, r) = (1 + n % 5, n % 11);
+        product += p;
+        answers += 1;
+        promoters += i64::from(r >= 9);
+        detractors += i64::from(r <= 6);
+        surveys.push(format!("({}, 'tok{i}', {t0}, {t0}, {p}, 5, 4, {r})", i + 1));
+    }
+    db.raw_execute(&format!("INSERT INTO surveys (ticket_id, token_hash, created_at, answered_at, product, pleasantness, competence, recommend) VALUES {}", surveys.join(", ")))
+        .await
+        .unwrap();
+
+    let whole = ReportQuery {
+        from: Millis(t0),
+        to: Millis(t0 + 30 * 86_400_000),
+        team: None,
+    };
+    let r = s.report_summary(&whole).await.unwrap();
+    assert_eq!(r.ended, 1000);
+    assert_eq!(r.inconsolable, 20, "2% of 1,000");
+    assert_eq!(
+        r.outcomes,
+        vec![
+            ("explained".into(), 100),
+            ("inconsolable".into(), 20),
+            ("referred".into(), 40),
+            ("resolved".into(), 840)
+        ]
+    );
+    assert_eq!((r.started_negative, r.recovered), (200, 50));
+    assert_eq!(
+        r.escalations,
+        vec![
+            ("experienced".into(), "agent_request".into(), 30),
+            ("manager".into(), "abuse".into(), 10)
+        ]
+    );
+    assert_eq!((r.transfers, r.ping_pong), (250, 10));
+    assert_eq!((r.referrals, r.returned_after_referral), (40, 10));
+    assert_eq!(
+        (
+            r.survey_answers,
+            r.product_sum,
+            r.pleasantness_sum,
+            r.competence_sum
+        ),
+        (answers, product, 5 * answers, 4 * answers)
+    );
+    assert_eq!(
+        (r.survey_answers, r.promoters, r.detractors),
+        (100, promoters, detractors)
+    );
+    assert_eq!(
+        (r.first_responses, r.first_response_ms_sum),
+        (1000, 1000 * 600_000)
+    );
+    assert_eq!(r.resolution_ms_sum, 1000 * 3_600_000);
+    assert_eq!(r.sla_met, 960);
+    // The team's half, and an empty range.
+    let billing = s
+        .report_summary(&ReportQuery {
+            team: Some(team.id),
+            ..whole
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (billing.ended, billing.inconsolable, billing.transfers),
+        (500, 20, 125)
+    );
+    let none = s
+        .report_summary(&ReportQuery {
+            from: Millis(t0 + 31 * 86_400_000),
+            to: Millis(t0 + 32 * 86_400_000),
+            team: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (none.ended, none.referrals, none.escalations.len()),
+        (0, 0, 0)
+    );
 }

@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub login_max_failures: u32,
     pub login_window: Duration,
     pub request_timeout: Duration,
+    /// Where customers reach this desk, for links in messages (survey links).
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -41,6 +43,7 @@ impl Default for WebConfig {
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(30),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -3,8 +3,8 @@
 mod bench;
 mod copy;
 mod demo;
-mod sweep_bench;
 mod judge_cmd;
+mod sweep_bench;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -76,6 +76,10 @@ struct ServeArgs {
     /// Mark session cookies `Secure` (when served behind HTTPS).
     #[arg(long, env = "RECOURSE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// The address customers use to reach this desk, for links in messages (e.g.
+    /// `https://help.example.com`). Default: `http://` and the listen address.
+    #[arg(long, env = "RECOURSE_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Seconds between SLA sweeper passes (warnings, breaches, escalations).
     #[arg(long, env = "RECOURSE_SWEEP_SECS", default_value_t = 15)]
     sweep_secs: u64,
@@ -312,6 +316,10 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         max_body_bytes: args.max_body_bytes,
         secure_cookies: args.secure_cookies,
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.listen)),
         ..WebConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -51,7 +51,11 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
             .await?;
     }
     let customer = store
-        .upsert_customer(&EmailAddress::parse("bench-customer@example.com")?, None, start)
+        .upsert_customer(
+            &EmailAddress::parse("bench-customer@example.com")?,
+            None,
+            start,
+        )
         .await?;
     let t = Instant::now();
     let seeded = store

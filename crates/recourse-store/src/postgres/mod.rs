@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0002_events_no_truncate.sql"),
     ),
     (3, "ladder", include_str!("migrations/0003_ladder.sql")),
+    (4, "recovery", include_str!("migrations/0004_recovery.sql")),
 ];
 
 /// Any constant works; it only has to be the same on every node.

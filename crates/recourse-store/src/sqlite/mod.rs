@@ -19,6 +19,7 @@ use crate::{Backend, Result, SearchHit, SearchQuery, StoreError, decode};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (2, "ladder", include_str!("migrations/0002_ladder.sql")),
+    (3, "recovery", include_str!("migrations/0003_recovery.sql")),
 ];
 
 pub struct SqliteStore {

@@ -289,6 +289,9 @@ pub struct RulesBody {
     pub angry_after_interventions: u32,
     /// Move abusive cases straight to the top rung.
     pub abuse_to_top: bool,
+    /// Flag a ticket for managers when it is transferred more than this many times
+    /// without an answer to the customer.
+    pub ping_pong_after: u32,
 }
 
 #[utoipa::path(
@@ -306,6 +309,7 @@ pub async fn get_rules(
         repeated_contact_after: r.repeated_contact_after,
         angry_after_interventions: r.angry_after_interventions,
         abuse_to_top: r.abuse_to_top,
+        ping_pong_after: r.ping_pong_after,
     }))
 }
 
@@ -325,6 +329,7 @@ pub async fn put_rules(
         repeated_contact_after: body.repeated_contact_after,
         angry_after_interventions: body.angry_after_interventions,
         abuse_to_top: body.abuse_to_top,
+        ping_pong_after: body.ping_pong_after,
     };
     state
         .store
@@ -444,7 +449,7 @@ pub async fn reset_template(
 
 /// Whether the caller works this ticket: its assignee, anyone who may work its rung,
 /// or a manager. Escalating is open to all of them, without a reason to justify (P3).
-fn may_work(caller: &Caller, ladder: &Ladder, ticket: &recourse_domain::Ticket) -> bool {
+pub(crate) fn may_work(caller: &Caller, ladder: &Ladder, ticket: &recourse_domain::Ticket) -> bool {
     let Some(agent) = caller.agent() else {
         return false;
     };

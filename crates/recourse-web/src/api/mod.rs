@@ -3,6 +3,7 @@
 
 mod ladder;
 mod people;
+mod recovery;
 mod system;
 mod tickets;
 mod views;
@@ -29,6 +30,7 @@ use crate::error::ApiError;
         (name = "agents", description = "Agents and API tokens"),
         (name = "ladder", description = "The escalation ladder: rungs, escalations and handoffs, SLA policy and calendar, automatic rules, templates"),
         (name = "webhooks", description = "Signed event deliveries to other systems"),
+        (name = "recovery", description = "When we can't help: explanations, reviews, transfers, referrals, agent protection, surveys, the recovery report"),
         (name = "system", description = "Health and metrics"),
     )
 )]
@@ -75,6 +77,24 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ladder::list_webhooks, ladder::create_webhook))
         .routes(routes!(ladder::delete_webhook))
         .routes(routes!(ladder::webhook_deliveries))
+        .routes(routes!(recovery::cant_help, recovery::list_cant_help))
+        .routes(routes!(recovery::review))
+        .routes(routes!(recovery::review_queue))
+        .routes(routes!(recovery::transfer))
+        .routes(routes!(
+            recovery::list_alternatives,
+            recovery::create_alternative
+        ))
+        .routes(routes!(recovery::update_alternative))
+        .routes(routes!(recovery::referral_suggestions))
+        .routes(routes!(recovery::refer))
+        .routes(routes!(recovery::inconsolable))
+        .routes(routes!(recovery::reveal))
+        .routes(routes!(recovery::hand_off))
+        .routes(routes!(recovery::get_customer))
+        .routes(routes!(recovery::set_supervision))
+        .routes(routes!(recovery::get_survey, recovery::put_survey))
+        .routes(routes!(recovery::summary))
         .routes(routes!(people::login))
         .routes(routes!(people::logout))
         .routes(routes!(people::me))

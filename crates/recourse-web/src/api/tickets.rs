@@ -10,7 +10,7 @@ use recourse_domain::{
     Subject, Tag, Ticket, TicketChange, TicketId,
 };
 use recourse_store::{
-    AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter,
+    AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter, TicketFlag,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -128,7 +128,14 @@ pub async fn get_ticket(
     let messages: Vec<MessageView> = messages
         .into_iter()
         .filter(|m| !(for_customer && m.kind == MessageKind::Note))
-        .map(Into::into)
+        .map(|m| {
+            // Customers read their own words; agents see abusive ones masked (P8).
+            if for_customer {
+                MessageView::for_customer(m)
+            } else {
+                MessageView::for_agent(m)
+            }
+        })
         .collect();
     // Customers see the conversation and status changes, not the desk's inner workings.
     let history = events
@@ -187,6 +194,9 @@ pub struct ListParams {
     cursor: Option<String>,
     /// 1 to 100, default 25.
     limit: Option<i64>,
+    /// Managers' queues: `ping_pong` (passed on too often without an answer) or
+    /// `review_pending` (a can't-help that offered nothing, waiting for review).
+    flag: Option<String>,
 }
 
 fn parse_filter(p: &ListParams, caller: &Caller) -> Result<TicketFilter, ApiError> {
@@ -235,7 +245,19 @@ fn parse_filter(p: &ListParams, caller: &Caller) -> Result<TicketFilter, ApiErro
     };
     let limit = page_limit(p.limit)?;
     let customer = caller.customer_id();
+    let flag = match p.flag.as_deref() {
+        None => None,
+        Some("ping_pong") => Some(TicketFlag::PingPong),
+        Some("review_pending") => Some(TicketFlag::ReviewPending),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_flag",
+                "`flag` is `ping_pong` or `review_pending`.",
+            ));
+        }
+    };
     Ok(TicketFilter {
+        flag,
         status,
         rung: rung.map(|r| r.into_inner()),
         assignee,
@@ -307,7 +329,25 @@ pub async fn patch_ticket(
     ApiJson(body): ApiJson<PatchTicket>,
 ) -> Result<Json<TicketView>, ApiError> {
     let id = TicketId(parse_id(&id, "ticket")?);
-    caller.require_agent()?;
+    let me = caller.require_agent()?;
+    // These outcomes have their own routes, which ask for what they need: a referral
+    // names where the customer goes; inconsolable is a manager's call with a note.
+    match body.outcome {
+        Some(recourse_domain::Outcome::Referred) => {
+            return Err(ApiError::unprocessable(
+                "use_referral_route",
+                "Refer a customer with POST /api/v1/tickets/{id}/referral, which tells them where to go.",
+            ));
+        }
+        Some(recourse_domain::Outcome::Inconsolable) => {
+            let _ = me;
+            return Err(ApiError::unprocessable(
+                "use_inconsolable_route",
+                "Close as inconsolable with POST /api/v1/tickets/{id}/inconsolable (managers, with a note).",
+            ));
+        }
+        _ => {}
+    }
     let assignee = match body.assignee_id {
         Some(Some(raw)) => {
             let agent = state.store.get_agent(AgentId(raw)).await.map_err(|_| {
@@ -347,6 +387,7 @@ pub async fn patch_ticket(
         .store
         .update_ticket(id, change, caller.actor(), now())
         .await?;
+    super::recovery::invite_to_survey(&state, &ticket).await?;
     Ok(Json(ticket.into()))
 }
 

@@ -41,6 +41,7 @@ pub mod words {
         experience => Experience,
         escalation_reason => EscalationReason,
         demeanor => Demeanor,
+        cant_help_reason => CantHelpReason,
     );
 }
 
@@ -132,6 +133,13 @@ pub struct TicketView {
     /// Set by a `needs_experience` escalation: never routed to a junior.
     pub needs_experience: bool,
     pub sla: SlaView,
+    /// Passed on too often without an answer to the customer.
+    pub ping_pong: bool,
+    /// A can't-help that offered nothing waits for a manager.
+    pub review_pending: bool,
+    pub first_response_at: Option<String>,
+    /// When it was last resolved or closed.
+    pub ended_at: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub updated_at: String,
@@ -182,6 +190,10 @@ impl From<Ticket> for TicketView {
             outcome: t.outcome,
             needs_experience: t.needs_experience,
             sla: t.sla.into(),
+            ping_pong: t.ping_pong,
+            review_pending: t.review_pending,
+            first_response_at: t.first_response_at.map(rfc3339),
+            ended_at: t.ended_at.map(rfc3339),
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
         }
@@ -218,7 +230,29 @@ pub struct MessageView {
     /// How a customer's message reads (agents only).
     #[schema(schema_with = words::demeanor)]
     pub demeanor: Option<recourse_domain::Demeanor>,
+    /// The message reads as abusive: its body is withheld from agents until one
+    /// reveals it (`POST …/messages/{id}/reveal`).
+    pub masked: bool,
     pub created_at: String,
+}
+
+impl MessageView {
+    pub fn for_agent(m: Message) -> Self {
+        let masked = m.masked;
+        let mut v: MessageView = m.into();
+        if masked {
+            v.body = String::new();
+        }
+        v
+    }
+
+    /// The customer's own view: never masked, no readings.
+    pub fn for_customer(m: Message) -> Self {
+        let mut v: MessageView = m.into();
+        v.masked = false;
+        v.demeanor = None;
+        v
+    }
 }
 
 impl From<Message> for MessageView {
@@ -230,6 +264,7 @@ impl From<Message> for MessageView {
             author: m.author.into(),
             body: m.body,
             demeanor: m.demeanor,
+            masked: m.masked,
             created_at: rfc3339(m.created_at),
         }
     }
