@@ -218,7 +218,9 @@ on_both!(
     roles_and_scopes,
     health_and_metrics,
     ladder_story,
-    webhooks_are_signed_and_retried
+    webhooks_are_signed_and_retried,
+    recovery_story,
+    judge_and_coach
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -755,7 +757,7 @@ async fn bad_inputs_get_specific_4xx(app: TestApp) {
         (
             "PATCH",
             format!("/api/v1/tickets/{id}"),
-            json!({"outcome": "referred"}),
+            json!({"outcome": "explained"}),
             409,
             "outcome_needs_end",
         ),
@@ -1238,6 +1240,13 @@ async fn openapi_documents_every_route() {
         "PUT /api/v1/sla/calendar",
         "PUT /api/v1/templates/{key}",
         "POST /api/v1/webhooks",
+        "POST /api/v1/tickets/{id}/cant-help",
+        "POST /api/v1/tickets/{id}/transfer",
+        "GET /api/v1/alternatives",
+        "POST /api/v1/tickets/{id}/referral",
+        "GET /api/v1/reports/summary",
+        "POST /api/v1/judge/demeanor",
+        "POST /api/v1/judge/coach",
     ] {
         assert!(
             documented.iter().any(|d| d == required),
@@ -1735,4 +1744,573 @@ async fn webhooks_are_signed_and_retried(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(received.lock().unwrap().len(), attempted);
+}
+
+/// When we can't help, over HTTP: every missing part has its own 422, the review queue,
+/// transfers that must speak to the customer, referral suggestions ranked by tags, the
+/// referral close, inconsolable, masking, supervision, the survey link and the report.
+async fn recovery_story(app: TestApp) {
+    let (_, jo) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (eve_id, eve) = app
+        .agent("eve@example.com", Role::Agent, Experience::Experienced)
+        .await;
+    let (_, mia) = app
+        .agent("mia@example.com", Role::Manager, Experience::Senior)
+        .await;
+    let (ada_id, ada) = app.customer_token("ada@example.com").await;
+    let open = |subject: &str, tags: Value| {
+        let subject = subject.to_owned();
+        let app = &app;
+        let ada = ada.clone();
+        async move {
+            let (_, t) = app
+                .call("POST", "/api/v1/tickets", &ada, Some(json!({"subject": subject, "body": "Please help me with this.", "tags": tags})))
+                .await;
+            t["id"].as_i64().unwrap()
+        }
+    };
+
+    let id = open("Return opened coffee", json!([])).await;
+    let path = format!("/api/v1/tickets/{id}/cant-help");
+    let base = json!({"reason": "company_policy", "explanation": "Opened food cannot come back, for hygiene reasons.", "partial_solution": "A voucher for your next order."});
+    for (patch, code) in [
+        (json!({"explanation": " "}), "explanation_required"),
+        (
+            json!({"partial_solution": null}),
+            "partial_solution_required",
+        ),
+        (json!({"reason": "third_party"}), "third_party_who_required"),
+        (
+            json!({"reason": "third_party", "third_party": {"who": "Your bank"}}),
+            "third_party_why_required",
+        ),
+        (
+            json!({"reason": "third_party", "third_party": {"who": "Your bank", "why_theirs": "It is their block"}}),
+            "third_party_contact_required",
+        ),
+    ] {
+        let mut b = base.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let (status, err) = app.call("POST", &path, &jo, Some(b)).await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        app.call("POST", &path, &ada, Some(base.clone())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, done) = app.call("POST", &path, &jo, Some(base)).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(
+        (
+            done["ticket"]["status"].as_str(),
+            done["ticket"]["outcome"].as_str()
+        ),
+        (Some("resolved"), Some("explained"))
+    );
+    // The customer reads the explanation, then the survey invitation with its link.
+    let (_, seen) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &ada, None)
+        .await;
+    let msgs = seen["messages"].as_array().unwrap();
+    assert!(
+        msgs[msgs.len() - 2]["body"]
+            .as_str()
+            .unwrap()
+            .contains("for hygiene reasons")
+    );
+    let invite = msgs.last().unwrap()["body"].as_str().unwrap().to_owned();
+    let token = invite
+        .split("/survey/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, survey) = app
+        .call("GET", &format!("/api/v1/surveys/{token}"), "", None)
+        .await;
+    assert_eq!(
+        (status, survey["answered"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "{survey}"
+    );
+    let (status, err) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/surveys/{token}"),
+            "",
+            Some(json!({"product": 6, "pleasantness": 5, "competence": 5, "recommend": 9})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("rating_out_of_range")
+        )
+    );
+    let (status, answered) = app
+        .call("PUT", &format!("/api/v1/surveys/{token}"), "", Some(json!({"product": 2, "pleasantness": 5, "competence": 4, "recommend": 9, "comment": "Kind people, odd policy."})))
+        .await;
+    assert_eq!(
+        (
+            status,
+            answered["answered"].as_bool(),
+            answered["product"].as_u64()
+        ),
+        (StatusCode::OK, Some(true), Some(2))
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/surveys/srv_not-a-real-token", "", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Nothing to offer: the review queue, then a manager approves with something after all.
+    let id2 = open("Cash refund", json!([])).await;
+    let (status, queued) = app
+        .call("POST", &format!("/api/v1/tickets/{id2}/cant-help"), &jo, Some(json!({"reason": "law_or_regulation", "explanation": "The law does not let us refund in cash.", "no_partial_justification": "Nothing else fits this customer."})))
+        .await;
+    assert_eq!(
+        (status, queued["cant_help"]["state"].as_str()),
+        (StatusCode::CREATED, Some("pending_review"))
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/reviews", &jo, None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, q) = app.call("GET", "/api/v1/reviews", &mia, None).await;
+    assert_eq!(
+        q.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["ticket_id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [id2]
+    );
+    let (_, flagged) = app
+        .call("GET", "/api/v1/tickets?flag=review_pending", &mia, None)
+        .await;
+    assert_eq!(flagged["tickets"][0]["id"].as_i64(), Some(id2));
+    let review = format!("/api/v1/tickets/{id2}/cant-help/review");
+    assert_eq!(
+        app.call("POST", &review, &jo, Some(json!({"approve": true})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, approved) = app
+        .call(
+            "POST",
+            &review,
+            &mia,
+            Some(json!({"approve": true, "partial_solution": "A bank transfer within two days."})),
+        )
+        .await;
+    assert_eq!(
+        (status, approved["cant_help"]["state"].as_str()),
+        (StatusCode::OK, Some("approved")),
+        "{approved}"
+    );
+    assert!(
+        app.call("GET", "/api/v1/reviews", &mia, None)
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Transfers must tell the customer; a third without an answer flags ping-pong.
+    let id3 = open("Invoice address", json!([])).await;
+    let tpath = format!("/api/v1/tickets/{id3}/transfer");
+    let (status, err) = app
+        .call("POST", &tpath, &jo, Some(json!({"to_agent_id": eve_id})))
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("customer_message_required")
+        )
+    );
+    let (status, err) = app
+        .call(
+            "POST",
+            &tpath,
+            &jo,
+            Some(json!({"customer_message": "Someone else has it now."})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("transfer_target_required")
+        )
+    );
+    for _ in 0..3 {
+        let (status, t) = app
+            .call("POST", &tpath, &mia, Some(json!({"to_agent_id": eve_id, "customer_message": "Eve in billing has your case now: she can change invoices."})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{t}");
+    }
+    let (_, pp) = app
+        .call("GET", "/api/v1/tickets?flag=ping_pong", &mia, None)
+        .await;
+    assert_eq!(pp["tickets"][0]["id"].as_i64(), Some(id3));
+    let (_, seen) = app
+        .call("GET", &format!("/api/v1/tickets/{id3}"), &ada, None)
+        .await;
+    assert_eq!(
+        seen["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["body"].as_str().unwrap().contains("Eve in billing"))
+            .count(),
+        3
+    );
+
+    // The referral directory, ranked suggestions, and the referral close.
+    for (name, serves, notes) in [
+        ("FixIt Repairs", json!(["repairs"]), "Kettles, toasters"),
+        ("Refund Helpers", json!(["refunds", "repairs"]), "Disputes"),
+        ("Garden World", json!(["garden"]), "Lawnmowers"),
+    ] {
+        let (status, _) = app
+            .call("POST", "/api/v1/alternatives", &mia, Some(json!({"name": name, "serves": serves, "contact": "https://example.org", "notes": notes})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    assert_eq!(
+        app.call(
+            "POST",
+            "/api/v1/alternatives",
+            &jo,
+            Some(json!({"name": "x", "contact": "y"}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call(
+            "POST",
+            "/api/v1/alternatives",
+            &mia,
+            Some(json!({"name": "No contact", "contact": " "})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("contact_required"))
+    );
+    let id4 = open("Kettle repair refund", json!(["repairs", "refunds"])).await;
+    let (_, sug) = app
+        .call(
+            "GET",
+            &format!("/api/v1/tickets/{id4}/referral/suggestions"),
+            &jo,
+            None,
+        )
+        .await;
+    let names: Vec<&str> = sug
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["alternative"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Refund Helpers", "FixIt Repairs"],
+        "two shared tags beat one; no match is left out"
+    );
+    let refer = format!("/api/v1/tickets/{id4}/referral");
+    let best = sug[0]["alternative"]["id"].as_i64().unwrap();
+    let body = json!({"alternative_id": best, "reason": "We sell kettles; we do not repair them."});
+    assert_eq!(
+        app.call("POST", &refer, &jo, Some(body.clone())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app.call("POST", &refer, &mia, Some(body.clone())).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "not on the top rung yet"
+    );
+    for reason in ["customer_request", "customer_request"] {
+        app.call(
+            "POST",
+            &format!("/api/v1/tickets/{id4}/escalations"),
+            &mia,
+            Some(json!({"reason": reason})),
+        )
+        .await;
+    }
+    let (status, closed) = app.call("POST", &refer, &mia, Some(body)).await;
+    assert_eq!(
+        (
+            status,
+            closed["status"].as_str(),
+            closed["outcome"].as_str()
+        ),
+        (StatusCode::OK, Some("closed"), Some("referred")),
+        "{closed}"
+    );
+    let (status, err) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id3}"),
+            &mia,
+            Some(json!({"status": "closed", "outcome": "inconsolable"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("use_inconsolable_route")
+        )
+    );
+
+    // Inconsolable: managers only, with a note.
+    let incon = format!("/api/v1/tickets/{id3}/inconsolable");
+    assert_eq!(
+        app.call("POST", &incon, &eve, Some(json!({"note": "x"})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call("POST", &incon, &mia, Some(json!({"note": ""})))
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("note_required"))
+    );
+    let (status, t) = app.call("POST", &incon, &mia, Some(json!({"note": "Offered refund, credit and a call; wants compensation we cannot give."}))).await;
+    assert_eq!(
+        (status, t["outcome"].as_str()),
+        (StatusCode::OK, Some("inconsolable"))
+    );
+
+    // Abuse: the judge reads it on arrival; agents see it masked, the customer does not.
+    let (_, rude) = app
+        .call("POST", "/api/v1/tickets", &ada, Some(json!({"subject": "Refund", "body": "You are a useless idiot and so is your manager."})))
+        .await;
+    let rid = rude["id"].as_i64().unwrap();
+    assert_eq!(rude["rung"], "manager", "abuse goes straight to a manager");
+    let (_, agent_view) = app
+        .call("GET", &format!("/api/v1/tickets/{rid}"), &mia, None)
+        .await;
+    let first = &agent_view["messages"][0];
+    assert_eq!(
+        (first["masked"].as_bool(), first["body"].as_str()),
+        (Some(true), Some(""))
+    );
+    assert_eq!(agent_view["demeanor_trajectory"][0]["demeanor"], "abusive");
+    let (_, own) = app
+        .call("GET", &format!("/api/v1/tickets/{rid}"), &ada, None)
+        .await;
+    assert!(
+        own["messages"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("useless idiot")
+    );
+    let mid = first["id"].as_i64().unwrap();
+    let (status, shown) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{rid}/messages/{mid}/reveal"),
+            &mia,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(shown["body"].as_str().unwrap().contains("useless idiot"));
+    // Hand-off with no reason; then supervision for the repeat offender.
+    let (status, passed) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{rid}/handoff"),
+            &mia,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{passed}");
+    let (_, cust) = app
+        .call("GET", &format!("/api/v1/customers/{ada_id}"), &jo, None)
+        .await;
+    assert_eq!(cust["abusive_messages"].as_i64(), Some(1));
+    assert_eq!(
+        app.call(
+            "PUT",
+            &format!("/api/v1/customers/{ada_id}/supervision"),
+            &jo,
+            Some(json!({"supervised": true}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, sup) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/customers/{ada_id}/supervision"),
+            &mia,
+            Some(json!({"supervised": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, sup["supervised"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (status, next) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &ada,
+            Some(json!({"subject": "New question", "body": "Hello there."})),
+        )
+        .await;
+    assert_eq!(
+        (status, next["rung"].as_str()),
+        (StatusCode::CREATED, Some("manager")),
+        "supervised, never refused"
+    );
+
+    // The report: managers only; it counts what just happened.
+    assert_eq!(
+        app.call("GET", "/api/v1/reports/summary", &jo, None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call("GET", "/api/v1/reports/summary?from=yesterday", &mia, None)
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_time"))
+    );
+    let (status, r) = app.call("GET", "/api/v1/reports/summary", &mia, None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["ended"].as_i64(), Some(4), "{r}");
+    assert_eq!(
+        (
+            r["inconsolable"].as_i64(),
+            r["referrals"].as_i64(),
+            r["ping_pong"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(r["inconsolable_share"].as_f64(), Some(0.25));
+    assert_eq!(r["inconsolable_reference"].as_f64(), Some(0.02));
+    assert_eq!(
+        (
+            r["survey_answers"].as_i64(),
+            r["product_satisfaction"].as_f64(),
+            r["service_satisfaction"].as_f64(),
+            r["nps"].as_f64()
+        ),
+        (Some(1), Some(2.0), Some(4.5), Some(100.0))
+    );
+    assert!(
+        r["escalations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("agent").is_none() && e.get("agent_id").is_none())
+    );
+}
+
+/// The judge and the coach: a reading with its signals, and flags on a poor draft that
+/// go away on a better one.
+async fn judge_and_coach(app: TestApp) {
+    let (_, jo) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (_, ada) = app.customer_token("ada@example.com").await;
+    let (status, r) = app
+        .call("POST", "/api/v1/judge/demeanor", &jo, Some(json!({"text": "This is the THIRD time my order is late!!! I'm cancelling and leaving a review.\n\nOn Mon, Support wrote:\n> Thanks, we love you"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert!(
+        ["angry", "frustrated"].contains(&r["label"].as_str().unwrap()),
+        "{r}"
+    );
+    let kinds: Vec<&str> = r["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"threat_to_leave") || kinds.contains(&"threat_to_review"),
+        "{kinds:?}"
+    );
+    assert!(
+        !r["read_text"].as_str().unwrap().contains("love you"),
+        "the quote is not re-read"
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/api/v1/judge/demeanor",
+            &ada,
+            Some(json!({"text": "hi"}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+
+    let (_, t) = app
+        .call("POST", "/api/v1/tickets", &ada, Some(json!({"subject": "Late again", "body": "My order is late again and I am really annoyed. This is unacceptable.", "need": "the parcel before Friday"})))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let (status, c) = app
+        .call("POST", "/api/v1/judge/coach", &jo, Some(json!({"ticket_id": id, "draft": "That's not our fault, you should have read the terms. Contact the courier."})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let flags: Vec<&str> = c["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    for expected in ["blames_customer", "no_acknowledgement", "fob_off"] {
+        assert!(
+            flags.contains(&expected),
+            "{expected} missing from {flags:?}"
+        );
+    }
+    assert!(c["customer"]["label"].is_string());
+    let (_, better) = app
+        .call("POST", "/api/v1/judge/coach", &jo, Some(json!({"ticket_id": id, "draft": "I'm sorry your parcel is late again, that is frustrating. I can send a replacement by express today so it reaches you before Friday; I will email you the tracking number by 5pm."})))
+        .await;
+    let flags: Vec<&str> = better["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(flags.is_empty(), "{flags:?}: {better}");
+    // The stored reading of the customer's message is part of the ticket.
+    let (_, detail) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &jo, None)
+        .await;
+    assert!(detail["messages"][0]["demeanor"].is_string());
 }

@@ -1,6 +1,7 @@
 //! Route table and OpenAPI document. Routes are registered through `utoipa_axum`, so a
 //! route without an OpenAPI description cannot be added by accident.
 
+mod judge;
 mod ladder;
 mod people;
 mod recovery;
@@ -29,6 +30,7 @@ use crate::error::ApiError;
         (name = "auth", description = "Signing in and out"),
         (name = "agents", description = "Agents and API tokens"),
         (name = "ladder", description = "The escalation ladder: rungs, escalations and handoffs, SLA policy and calendar, automatic rules, templates"),
+        (name = "judge", description = "The demeanor judge and the reply coach"),
         (name = "webhooks", description = "Signed event deliveries to other systems"),
         (name = "recovery", description = "When we can't help: explanations, reviews, transfers, referrals, agent protection, surveys, the recovery report"),
         (name = "system", description = "Health and metrics"),
@@ -95,6 +97,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recovery::set_supervision))
         .routes(routes!(recovery::get_survey, recovery::put_survey))
         .routes(routes!(recovery::summary))
+        .routes(routes!(judge::read_demeanor))
+        .routes(routes!(judge::coach))
         .routes(routes!(people::login))
         .routes(routes!(people::logout))
         .routes(routes!(people::me))

@@ -54,6 +54,7 @@ pub async fn create_ticket(
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let subject = Subject::parse(&body.subject)?;
     let text = Body::parse(&body.body)?;
+    let demeanor = super::judge::reading_for(MessageKind::Inbound, text.as_str());
     let need = body.need.as_deref().map(Need::parse).transpose()?.flatten();
     let tags = Tag::parse_all(&body.tags)?;
     let now = now();
@@ -95,7 +96,7 @@ pub async fn create_ticket(
             priority: body.priority.unwrap_or(Priority::Normal),
             tags,
             channel,
-            demeanor: None,
+            demeanor,
             actor: caller.actor(),
             now,
         })
@@ -154,6 +155,20 @@ pub async fn get_ticket(
         })
         .map(Into::into)
         .collect();
+    let demeanor_trajectory = if for_customer {
+        Vec::new()
+    } else {
+        messages
+            .iter()
+            .filter_map(|m| {
+                Some(DemeanorPoint {
+                    message_id: m.id,
+                    demeanor: m.demeanor?,
+                    at: m.created_at.clone(),
+                })
+            })
+            .collect()
+    };
     let interventions = if for_customer {
         Vec::new()
     } else {
@@ -163,6 +178,7 @@ pub async fn get_ticket(
         ticket: ticket.into(),
         messages,
         interventions,
+        demeanor_trajectory,
         history,
     }))
 }
@@ -435,6 +451,7 @@ pub async fn post_message(
             (MessageKind::Inbound, caller.channel(), None)
         }
     };
+    let demeanor = super::judge::reading_for(kind, text.as_str());
     let (message, ticket) = state
         .store
         .add_message(NewMessage {
@@ -444,7 +461,7 @@ pub async fn post_message(
             author: caller.actor(),
             body: text,
             status,
-            demeanor: None,
+            demeanor,
             now: now(),
         })
         .await?;

@@ -324,12 +324,22 @@ impl From<Event> for EventView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct DemeanorPoint {
+    pub message_id: i64,
+    #[schema(schema_with = words::demeanor)]
+    pub demeanor: recourse_domain::Demeanor,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: TicketView,
     pub messages: Vec<MessageView>,
     /// What was done for the customer. Agents only; empty for customers.
     pub interventions: Vec<InterventionView>,
+    /// How each of the customer's messages read, oldest first. Agents only.
+    pub demeanor_trajectory: Vec<DemeanorPoint>,
     /// Every change, oldest first, read from the append-only event log.
     pub history: Vec<EventView>,
 }
