@@ -250,6 +250,9 @@ pub struct SeedSpec {
     /// far in the future, so a sweeper must find the few among the many.
     pub due: i64,
     pub rung: String,
+    /// Seed ended tickets instead (closed over the day after `created_at`, with a
+    /// spread of outcomes, readings, transfers and breaches) for report benchmarks.
+    pub ended: bool,
 }
 
 /// What one sweeper pass did.

@@ -107,8 +107,17 @@ enum Command {
     /// Service levels.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Reports.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
     /// The demeanor judge: train, evaluate, read a message, coach a draft.
     Judge(judge_cmd::JudgeArgs),
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// Seed an empty database with ended tickets and time the recovery report over them.
+    Bench(sweep_bench::ReportBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -305,6 +314,9 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("{}", serde_json::to_string(&total)?);
             Ok(())
+        }
+        Command::Reports(ReportsCommand::Bench(args)) => {
+            sweep_bench::run_reports(cli.db.open().await?.as_ref(), args).await
         }
         Command::Sla(SlaCommand::Bench(args)) => {
             sweep_bench::run(cli.db.open().await?.as_ref(), args).await

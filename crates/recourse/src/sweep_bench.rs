@@ -65,6 +65,7 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
             created_at: start,
             due: args.due,
             rung: "frontline".into(),
+            ended: false,
         })
         .await?;
     println!(
@@ -119,6 +120,63 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
     );
     if escalated != args.due.unsigned_abs() {
         bail!("expected {} escalations, saw {escalated}", args.due);
+    }
+    Ok(())
+}
+
+#[derive(Args, Clone)]
+pub struct ReportBenchArgs {
+    /// Ended tickets to seed.
+    #[arg(long, default_value_t = 1_000_000)]
+    tickets: i64,
+    /// Report queries to time.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+}
+
+/// `recourse reports bench`: seeds ended tickets and times the recovery report over all
+/// of them (and over one day of them), as `GET /api/v1/reports/summary` computes it.
+pub async fn run_reports(store: &dyn Store, args: ReportBenchArgs) -> anyhow::Result<()> {
+    if store.count_rows("tickets").await? > 0 {
+        bail!("point `reports bench` at an empty database: it seeds its own tickets");
+    }
+    let start = recourse_domain::sla::parse_instant("2026-11-01T00:00:00Z").unwrap_or(Millis(0));
+    let customer = store
+        .upsert_customer(&EmailAddress::parse("bench-customer@example.com")?, None, start)
+        .await?;
+    let t = Instant::now();
+    let seeded = store
+        .seed_tickets(&SeedSpec {
+            count: args.tickets,
+            customer_id: customer.id,
+            created_at: start,
+            due: 0,
+            rung: "frontline".into(),
+            ended: true,
+        })
+        .await?;
+    println!("seeded {seeded} ended tickets in {:.1} s", t.elapsed().as_secs_f64());
+    for (label, from, to) in [
+        ("all of them", start, Millis(start.0 + 3 * 86_400_000)),
+        ("one hour of them", Millis(start.0 + 3_600_000), Millis(start.0 + 2 * 3_600_000)),
+    ] {
+        let mut times = Vec::new();
+        let mut ended = 0;
+        for _ in 0..args.runs.max(1) {
+            let t = Instant::now();
+            let r = store
+                .report_summary(&recourse_store::ReportQuery { from, to, team: None })
+                .await?;
+            times.push(t.elapsed());
+            ended = r.ended;
+        }
+        times.sort();
+        println!(
+            "report over {label} ({ended} tickets): p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 99 / 100]),
+            ms(times[times.len() - 1])
+        );
     }
     Ok(())
 }
