@@ -1,5 +1,6 @@
 //! `recourse`: the support desk in one binary.
 
+mod backup;
 mod bench;
 mod copy;
 mod demo;
@@ -110,6 +111,19 @@ enum Command {
     /// Reports.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// Copy the live SQLite database to a file (safe while serving), and check the copy.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the SQLite database with a checked backup (stop the desk first).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// The demeanor judge: train, evaluate, read a message, coach a draft.
     Judge(judge_cmd::JudgeArgs),
 }
@@ -315,6 +329,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&total)?);
             Ok(())
         }
+        Command::Backup { to } => backup::backup(&cli.db.url(), &to).await,
+        Command::Restore { from, force } => backup::restore(&cli.db.url(), &from, force).await,
         Command::Reports(ReportsCommand::Bench(args)) => {
             sweep_bench::run_reports(cli.db.open().await?.as_ref(), args).await
         }

@@ -443,3 +443,85 @@ fn two_sweeper_processes_escalate_each_due_ticket_once() {
         }
     });
 }
+
+/// Backup while the database is in use, restore into place (refusing to overwrite
+/// without --force, refusing a damaged file), and PostgreSQL pointed to its own tools.
+#[test]
+fn backup_and_restore_sqlite() {
+    let dir = TempDir::new("backup");
+    let db = dir.0.join("recourse.db");
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let add = |n: usize, from: usize| {
+        let url = url.clone();
+        rt.block_on(async move {
+            use recourse_domain::{Actor, Body, Channel, EmailAddress, Priority, Subject};
+            let store = recourse_store::open(&url).await.unwrap();
+            let ada = store
+                .upsert_customer(
+                    &EmailAddress::parse("ada@example.com").unwrap(),
+                    None,
+                    recourse_domain::Millis(0),
+                )
+                .await
+                .unwrap();
+            for i in from..from + n {
+                store
+                    .create_ticket(recourse_store::NewTicket {
+                        customer_id: ada.id,
+                        subject: Subject::parse(&format!("Ticket {i}")).unwrap(),
+                        body: Body::parse("Hello").unwrap(),
+                        need: None,
+                        priority: Priority::Normal,
+                        tags: vec![],
+                        channel: Channel::Email,
+                        demeanor: None,
+                        actor: Actor::Customer(ada.id),
+                        now: recourse_domain::Millis(i as i64),
+                    })
+                    .await
+                    .unwrap();
+            }
+            store.count_rows("tickets").await.unwrap()
+        })
+    };
+    assert_eq!(add(25, 0), 25);
+    let backup = dir.0.join("backup.db");
+    let out = recourse(&dir, &["backup", "--to", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("(25 tickets)"), "{}", stdout(&out));
+    // A backup never overwrites.
+    let again = recourse(&dir, &["backup", "--to", backup.to_str().unwrap()], None);
+    assert!(!again.status.success());
+    assert_eq!(add(5, 25), 30);
+    let refused = recourse(&dir, &["restore", "--from", backup.to_str().unwrap()], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    let junk = dir.0.join("junk.db");
+    std::fs::write(&junk, vec![7u8; 8192]).unwrap();
+    let damaged = recourse(
+        &dir,
+        &["restore", "--from", junk.to_str().unwrap(), "--force"],
+        None,
+    );
+    assert!(!damaged.status.success(), "a damaged file is refused");
+    let out = recourse(
+        &dir,
+        &["restore", "--from", backup.to_str().unwrap(), "--force"],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(add(0, 0), 25, "back to the moment of the backup");
+    let pg = Command::new(BIN)
+        .args([
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+            "backup",
+            "--to",
+            "/tmp/x.db",
+        ])
+        .output()
+        .unwrap();
+    assert!(!pg.status.success());
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"));
+}

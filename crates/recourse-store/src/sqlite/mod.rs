@@ -55,6 +55,53 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore { writer, reader })
     }
+
+    /// Writes a consistent copy of the live database to `dest` with `VACUUM INTO`, while
+    /// the desk keeps serving (in WAL mode the copy reads a snapshot; writers go on).
+    pub async fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists; a backup never overwrites a file",
+                dest.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest.to_string_lossy().into_owned())
+            .execute(&self.reader)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks that a database file is whole and consistent (`integrity_check`, foreign
+    /// keys) without migrating or changing it; returns its ticket count.
+    pub async fn verify_file(path: &Path) -> Result<i64> {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .connect()
+            .await?;
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut conn)
+            .await?;
+        if integrity != "ok" {
+            return Err(StoreError::Corrupt(format!("integrity check: {integrity}")));
+        }
+        let broken = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut conn)
+            .await?;
+        if let Some(row) = broken.first() {
+            let table: String = row.try_get(0)?;
+            return Err(StoreError::Corrupt(format!(
+                "a foreign key in {table} points nowhere"
+            )));
+        }
+        let tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        Ok(tickets)
+    }
 }
 
 /// What SQLite does its own way; the rest of `Store` comes from [`impl_store!`].
