@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod metrics;
+pub mod ratelimit;
 pub mod workers;
 
 use std::sync::Arc;
@@ -32,6 +33,11 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Where customers reach this desk, for links in messages (survey links).
     pub public_url: String,
+    /// Requests per API token or session.
+    pub rate_per_credential: ratelimit::Rate,
+    /// Requests per client address for everything sent without a credential (sign-in,
+    /// survey links, health checks).
+    pub rate_per_address: ratelimit::Rate,
 }
 
 impl Default for WebConfig {
@@ -44,6 +50,15 @@ impl Default for WebConfig {
             login_window: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(30),
             public_url: "http://127.0.0.1:8080".into(),
+            // Generous enough for integrations and load tests; tight for strangers.
+            rate_per_credential: ratelimit::Rate {
+                per_second: 2000.0,
+                burst: 4000.0,
+            },
+            rate_per_address: ratelimit::Rate {
+                per_second: 20.0,
+                burst: 60.0,
+            },
         }
     }
 }
@@ -54,6 +69,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub login_limiter: Arc<auth::LoginLimiter>,
     pub metrics: Arc<Metrics>,
+    pub rate_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -67,6 +83,7 @@ impl AppState {
             config: Arc::new(config),
             login_limiter,
             metrics: Arc::new(Metrics::default()),
+            rate_limiter: Arc::default(),
         }
     }
 }

@@ -220,7 +220,8 @@ on_both!(
     ladder_story,
     webhooks_are_signed_and_retried,
     recovery_story,
-    judge_and_coach
+    judge_and_coach,
+    authorisation_matrix
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -2313,4 +2314,337 @@ async fn judge_and_coach(app: TestApp) {
         .call("GET", &format!("/api/v1/tickets/{id}"), &jo, None)
         .await;
     assert!(detail["messages"][0]["demeanor"].is_string());
+}
+
+/// Over the limit a caller gets 429 with Retry-After: per credential, and per address
+/// for requests without one. Other callers are not held back.
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let config = WebConfig {
+        rate_per_credential: recourse_web::ratelimit::Rate {
+            per_second: 1.0,
+            burst: 5.0,
+        },
+        rate_per_address: recourse_web::ratelimit::Rate {
+            per_second: 1.0,
+            burst: 3.0,
+        },
+        ..WebConfig::default()
+    };
+    let app = TestApp::start_with(Db::Sqlite, config).await.unwrap();
+    let (_, one) = app
+        .agent("one@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (_, two) = app
+        .agent("two@example.com", Role::Agent, Experience::Junior)
+        .await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.call("GET", "/api/v1/me", &one, None).await.0,
+            StatusCode::OK
+        );
+    }
+    let resp = app
+        .http
+        .get(format!("{}/api/v1/me", app.base))
+        .bearer_auth(&one)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(
+        app.call("GET", "/api/v1/me", &two, None).await.0,
+        StatusCode::OK,
+        "another token is unaffected"
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            app.call("GET", "/healthz", "", None).await.0,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        app.call("GET", "/healthz", "", None).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// The authorisation matrix: every route × every kind of caller, with the exact
+/// outcome class expected. `ok` means the caller got past authorisation (a 2xx, or a
+/// 409/422 about the request itself); `401`, `403` and `404` are refusals, and a
+/// customer asking about someone else's ticket always gets the 404 a missing ticket
+/// gets (no existence leak). Each check runs on a fresh ticket of customer A.
+async fn authorisation_matrix(app: TestApp) {
+    use recourse_domain::{Actor, Body, Channel, Priority, Subject};
+    let (_, admin) = app
+        .agent("admin@example.com", Role::Admin, Experience::Senior)
+        .await;
+    let (junior_id, junior) = app
+        .agent("junior@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (_, experienced) = app
+        .agent("exp@example.com", Role::Agent, Experience::Experienced)
+        .await;
+    let (_, manager) = app
+        .agent("mgr@example.com", Role::Manager, Experience::Senior)
+        .await;
+    let exp_agent = app
+        .store
+        .list_agents()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.email.as_str() == "exp@example.com")
+        .unwrap();
+    let read_only = app.token(Principal::Agent(exp_agent.id), "read").await;
+    let (a_id, cust_a) = app.customer_token("a@example.com").await;
+    let (_, cust_b) = app.customer_token("b@example.com").await;
+    let principals: [(&str, &str); 8] = [
+        ("anonymous", ""),
+        ("customer_a", &cust_a),
+        ("customer_b", &cust_b),
+        ("junior", &junior),
+        ("experienced", &experienced),
+        ("manager", &manager),
+        ("admin", &admin),
+        ("read_token", &read_only),
+    ];
+    // Expected outcome per principal, in the order above.
+    type Row = (&'static str, &'static str, Option<Value>, [&'static str; 8]);
+    let everyone_signed_in = ["401", "ok", "ok", "ok", "ok", "ok", "ok", "ok"];
+    let agents_read = ["401", "403", "403", "ok", "ok", "ok", "ok", "ok"];
+    let agents_write = ["401", "403", "403", "ok", "ok", "ok", "ok", "403"];
+    let ticket_read = ["401", "ok", "404", "ok", "ok", "ok", "ok", "ok"];
+    let ticket_agent_read = ["401", "403", "403", "ok", "ok", "ok", "ok", "ok"];
+    let managers = ["401", "403", "403", "403", "403", "ok", "ok", "403"];
+    let managers_read = ["401", "403", "403", "403", "403", "ok", "ok", "403"];
+    let admins = ["401", "403", "403", "403", "403", "403", "ok", "403"];
+    let public = ["ok"; 8];
+    let rows: Vec<Row> = vec![
+        ("GET", "/api/v1/tickets", None, everyone_signed_in),
+        (
+            "POST",
+            "/api/v1/tickets",
+            Some(json!({"customer": {"email": "a@example.com"}, "subject": "S", "body": "B"})),
+            ["401", "ok", "403", "ok", "ok", "ok", "ok", "403"],
+        ),
+        ("GET", "/api/v1/tickets/{id}", None, ticket_read),
+        (
+            "PATCH",
+            "/api/v1/tickets/{id}",
+            Some(json!({"priority": "high"})),
+            agents_write,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/messages",
+            Some(json!({"body": "Hi", "kind": "note"})),
+            ["401", "403", "404", "ok", "ok", "ok", "ok", "403"],
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/interventions",
+            Some(json!({"kind": "apology", "description": "Sorry"})),
+            agents_write,
+        ),
+        ("GET", "/api/v1/search?q=hello", None, everyone_signed_in),
+        ("GET", "/api/v1/me", None, everyone_signed_in),
+        ("GET", "/api/v1/agents", None, agents_read),
+        (
+            "POST",
+            "/api/v1/agents",
+            Some(
+                json!({"email": "new@example.com", "name": "N", "role": "agent", "experience": "junior", "password": "long enough password"}),
+            ),
+            admins,
+        ),
+        ("GET", "/api/v1/ladder", None, agents_read),
+        (
+            "PUT",
+            "/api/v1/ladder",
+            Some(
+                json!({"rungs": [{"name": "frontline", "role": "agent", "min_experience": "junior", "title": "us"}]}),
+            ),
+            admins,
+        ),
+        ("GET", "/api/v1/sla/policy", None, agents_read),
+        ("GET", "/api/v1/sla/calendar", None, agents_read),
+        (
+            "PUT",
+            "/api/v1/sla/calendar",
+            Some(
+                json!({"time_zone": "UTC", "hours": [{"days": ["mon"], "open": "09:00", "close": "17:00"}]}),
+            ),
+            admins,
+        ),
+        ("GET", "/api/v1/escalation-rules", None, agents_read),
+        ("GET", "/api/v1/templates", None, agents_read),
+        (
+            "PUT",
+            "/api/v1/templates/handoff",
+            Some(json!({"body": "Hello {{customer_name}}"})),
+            admins,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/{id}/escalations/draft",
+            None,
+            ticket_agent_read,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/escalations",
+            Some(json!({"reason": "agent_request"})),
+            agents_write,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/{id}/escalations",
+            None,
+            ticket_agent_read,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/descents",
+            Some(json!({"note": "back"})),
+            managers,
+        ),
+        ("POST", "/api/v1/sla/sweep", None, admins),
+        (
+            "PUT",
+            "/api/v1/agents/{junior}/presence",
+            Some(json!({"present": true})),
+            ["401", "403", "403", "ok", "403", "ok", "ok", "403"],
+        ),
+        (
+            "GET",
+            "/api/v1/webhooks",
+            None,
+            ["401", "403", "403", "403", "403", "403", "ok", "403"],
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/cant-help",
+            Some(
+                json!({"reason": "other", "explanation": "No.", "partial_solution": "A voucher."}),
+            ),
+            agents_write,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/{id}/cant-help",
+            None,
+            ticket_agent_read,
+        ),
+        ("GET", "/api/v1/reviews", None, managers_read),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/transfer",
+            Some(json!({"to_rung": "experienced", "customer_message": "A colleague has it now."})),
+            agents_write,
+        ),
+        ("GET", "/api/v1/alternatives", None, agents_read),
+        (
+            "POST",
+            "/api/v1/alternatives",
+            Some(json!({"name": "X", "contact": "y"})),
+            managers,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/{id}/referral/suggestions",
+            None,
+            ticket_agent_read,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/referral",
+            Some(json!({"alternative_id": 1, "reason": "Elsewhere."})),
+            managers,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/inconsolable",
+            Some(json!({"note": "Nothing will do."})),
+            managers,
+        ),
+        ("POST", "/api/v1/tickets/{id}/handoff", None, agents_write),
+        ("GET", "/api/v1/customers/{customer}", None, agents_read),
+        (
+            "PUT",
+            "/api/v1/customers/{customer}/supervision",
+            Some(json!({"supervised": false})),
+            managers,
+        ),
+        ("GET", "/api/v1/reports/summary", None, managers_read),
+        (
+            "POST",
+            "/api/v1/judge/demeanor",
+            Some(json!({"text": "Thanks!"})),
+            agents_write,
+        ),
+        (
+            "POST",
+            "/api/v1/judge/coach",
+            Some(json!({"draft": "I can send a new one today."})),
+            agents_write,
+        ),
+        ("GET", "/healthz", None, public),
+        ("GET", "/readyz", None, public),
+    ];
+    let ada = recourse_domain::CustomerId(a_id);
+    let mut failures = Vec::new();
+    for (method, template, body, expected) in &rows {
+        for ((who, token), want) in principals.iter().zip(expected.iter()) {
+            let t = app
+                .store
+                .create_ticket(recourse_store::NewTicket {
+                    customer_id: ada,
+                    subject: Subject::parse("Matrix ticket").unwrap(),
+                    body: Body::parse("hello there").unwrap(),
+                    need: None,
+                    priority: Priority::Normal,
+                    tags: vec![],
+                    channel: Channel::Portal,
+                    demeanor: None,
+                    actor: Actor::Customer(ada),
+                    now: recourse_web::now(),
+                })
+                .await
+                .unwrap();
+            let path = template
+                .replace("{id}", &t.id.0.to_string())
+                .replace("{junior}", &junior_id.to_string())
+                .replace("{customer}", &a_id.to_string());
+            let (status, resp) = app.call(method, &path, token, body.clone()).await;
+            let got = match status.as_u16() {
+                401 => "401",
+                403 => "403",
+                404 => "404",
+                s if s < 300 || s == 409 || s == 422 => "ok",
+                _ => "other",
+            };
+            if got != *want {
+                failures.push(format!(
+                    "{method} {template} as {who}: expected {want}, got {status} {resp}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -81,6 +81,13 @@ struct ServeArgs {
     /// `https://help.example.com`). Default: `http://` and the listen address.
     #[arg(long, env = "RECOURSE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Requests per second allowed per API token or session (bursts of twice that).
+    #[arg(long, env = "RECOURSE_RATE_PER_CREDENTIAL", default_value_t = 2000.0)]
+    rate_per_credential: f64,
+    /// Requests per second allowed per client address without a credential (bursts of
+    /// three times that).
+    #[arg(long, env = "RECOURSE_RATE_PER_ADDRESS", default_value_t = 20.0)]
+    rate_per_address: f64,
     /// Seconds between SLA sweeper passes (warnings, breaches, escalations).
     #[arg(long, env = "RECOURSE_SWEEP_SECS", default_value_t = 15)]
     sweep_secs: u64,
@@ -348,6 +355,14 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", args.listen)),
+        rate_per_credential: recourse_web::ratelimit::Rate {
+            per_second: args.rate_per_credential.max(0.1),
+            burst: (args.rate_per_credential * 2.0).max(1.0),
+        },
+        rate_per_address: recourse_web::ratelimit::Rate {
+            per_second: args.rate_per_address.max(0.1),
+            burst: (args.rate_per_address * 3.0).max(1.0),
+        },
         ..WebConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

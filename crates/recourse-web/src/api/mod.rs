@@ -141,6 +141,10 @@ pub fn router(state: AppState) -> axum::Router {
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::ratelimit::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::metrics::track,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
