@@ -142,7 +142,11 @@ pub async fn run_reports(store: &dyn Store, args: ReportBenchArgs) -> anyhow::Re
     }
     let start = recourse_domain::sla::parse_instant("2026-11-01T00:00:00Z").unwrap_or(Millis(0));
     let customer = store
-        .upsert_customer(&EmailAddress::parse("bench-customer@example.com")?, None, start)
+        .upsert_customer(
+            &EmailAddress::parse("bench-customer@example.com")?,
+            None,
+            start,
+        )
         .await?;
     let t = Instant::now();
     let seeded = store
@@ -155,17 +159,28 @@ pub async fn run_reports(store: &dyn Store, args: ReportBenchArgs) -> anyhow::Re
             ended: true,
         })
         .await?;
-    println!("seeded {seeded} ended tickets in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "seeded {seeded} ended tickets in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     for (label, from, to) in [
         ("all of them", start, Millis(start.0 + 3 * 86_400_000)),
-        ("one hour of them", Millis(start.0 + 3_600_000), Millis(start.0 + 2 * 3_600_000)),
+        (
+            "one hour of them",
+            Millis(start.0 + 3_600_000),
+            Millis(start.0 + 2 * 3_600_000),
+        ),
     ] {
         let mut times = Vec::new();
         let mut ended = 0;
         for _ in 0..args.runs.max(1) {
             let t = Instant::now();
             let r = store
-                .report_summary(&recourse_store::ReportQuery { from, to, team: None })
+                .report_summary(&recourse_store::ReportQuery {
+                    from,
+                    to,
+                    team: None,
+                })
                 .await?;
             times.push(t.elapsed());
             ended = r.ended;
