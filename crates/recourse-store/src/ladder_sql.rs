@@ -603,74 +603,85 @@ macro_rules! ladder_sql {
 
             pub(crate) async fn sweep_sla(store: &$store, now: Millis, limit: i64) -> Result<$crate::SweepReport> {
                 let mut report = $crate::SweepReport::default();
-                let mut tx = store.begin().await?;
+                // One short transaction per due ticket: a breach storm never holds locks
+                // (tickets, the agents it routes to) long enough to stall live work.
                 // On PostgreSQL `SKIP LOCKED` lets several nodes sweep at once, each
                 // taking different tickets; on SQLite the single writer serialises.
-                let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT id FROM tickets WHERE sla_next_at <= $1 ORDER BY sla_next_at LIMIT $2{}",
-                    <$store>::CLAIM_LOCK
-                )))
-                .bind(now.0)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-                if ids.is_empty() {
-                    return Ok(report);
+                for _ in 0..limit.max(1) {
+                    let mut tx = store.begin().await?;
+                    let claimed: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+                        "SELECT id FROM tickets WHERE sla_next_at <= $1 ORDER BY sla_next_at LIMIT 1{}",
+                        <$store>::CLAIM_LOCK
+                    )))
+                    .bind(now.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(id) = claimed else { break };
+                    let cfg = load_config(&mut tx).await?;
+                    sweep_one(&mut tx, &cfg, TicketId(id), now, &mut report).await?;
+                    tx.commit().await?;
                 }
-                let cfg = load_config(&mut tx).await?;
-                for id in ids {
-                    let before = lock_ticket(&mut tx, TicketId(id)).await?;
-                    let mut after = before.clone();
-                    let actions = after.sla.take_due(&cfg.sla, now);
-                    report.examined += 1;
-                    let mut events = Vec::new();
-                    let mut breached = false;
-                    for a in &actions {
-                        match *a {
-                            SlaAction::Warn(clock) => {
-                                report.warned += 1;
-                                let due = before.sla.due(clock).unwrap_or(now);
-                                events.push(EventKind::SlaWarning { clock, due });
-                            }
-                            SlaAction::Breach(clock) => {
-                                report.breached += 1;
-                                breached = true;
-                                let due = before.sla.due(clock).unwrap_or(now);
-                                events.push(EventKind::SlaBreached { clock, due });
-                            }
+                Ok(report)
+            }
+
+            /// Warns, records breaches and escalates one claimed ticket.
+            async fn sweep_one(
+                tx: &mut $conn,
+                cfg: &DeskConfig,
+                id: TicketId,
+                now: Millis,
+                report: &mut $crate::SweepReport,
+            ) -> Result<()> {
+                let before = lock_ticket(tx, id).await?;
+                let mut after = before.clone();
+                let actions = after.sla.take_due(&cfg.sla, now);
+                report.examined += 1;
+                let mut events = Vec::new();
+                let mut breached = false;
+                for a in &actions {
+                    match *a {
+                        SlaAction::Warn(clock) => {
+                            report.warned += 1;
+                            let due = before.sla.due(clock).unwrap_or(now);
+                            events.push(EventKind::SlaWarning { clock, due });
+                        }
+                        SlaAction::Breach(clock) => {
+                            report.breached += 1;
+                            breached = true;
+                            let due = before.sla.due(clock).unwrap_or(now);
+                            events.push(EventKind::SlaBreached { clock, due });
                         }
                     }
-                    if events.is_empty() {
-                        // Nothing due after all (the policy changed): just look again later.
-                        sqlx::query("UPDATE tickets SET sla_next_at = $1 WHERE id = $2")
-                            .bind(after.sla.next_check(&cfg.sla).map(|m| m.0))
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                        continue;
-                    }
-                    save_ticket(&mut tx, &cfg, &before, &after, &events, Actor::System, now).await?;
-                    let reason = recourse_domain::EscalationReason::SlaBreach;
-                    if breached && escalation_target(&cfg.ladder, &after, reason).is_ok() {
-                        escalate_in(
-                            &mut tx,
-                            &cfg,
-                            after,
-                            reason,
-                            Some("Moved up automatically: a service-level deadline passed.".into()),
-                            None,
-                            None,
-                            Actor::System,
-                            recourse_domain::Channel::Api,
-                            None,
-                            now,
-                        )
-                        .await?;
-                        report.escalated += 1;
-                    }
                 }
-                tx.commit().await?;
-                Ok(report)
+                if events.is_empty() {
+                    // Nothing due after all (the policy changed): just look again later.
+                    sqlx::query("UPDATE tickets SET sla_next_at = $1 WHERE id = $2")
+                        .bind(after.sla.next_check(&cfg.sla).map(|m| m.0))
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    return Ok(());
+                }
+                save_ticket(tx, cfg, &before, &after, &events, Actor::System, now).await?;
+                let reason = recourse_domain::EscalationReason::SlaBreach;
+                if breached && escalation_target(&cfg.ladder, &after, reason).is_ok() {
+                    escalate_in(
+                        tx,
+                        cfg,
+                        after,
+                        reason,
+                        Some("Moved up automatically: a service-level deadline passed.".into()),
+                        None,
+                        None,
+                        Actor::System,
+                        recourse_domain::Channel::Api,
+                        None,
+                        now,
+                    )
+                    .await?;
+                    report.escalated += 1;
+                }
+                Ok(())
             }
 
             pub(crate) async fn create_webhook(store: &$store, url: &str, secret: &str, now: Millis) -> Result<$crate::Webhook> {

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+mod crash;
+
 const BIN: &str = env!("CARGO_BIN_EXE_recourse");
 
 struct TempDir(PathBuf);
@@ -524,4 +526,43 @@ fn backup_and_restore_sqlite() {
         .unwrap();
     assert!(!pg.status.success());
     assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"));
+}
+
+#[test]
+fn crash_safety_sqlite() {
+    crash::run_sqlite("crash");
+}
+
+#[test]
+fn crash_safety_postgres() {
+    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set RECOURSE_TEST_PG_URL"
+        );
+        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+        return;
+    };
+    let name = format!(
+        "recourse_crash_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+            % 1_000_000_000
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+    drop(rt);
+    let (prefix, _) = pg.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    crash::run(vec!["--database-url".into(), url.clone()], url);
 }
