@@ -100,6 +100,7 @@ macro_rules! impl_store {
 
             $crate::ladder_sql::ladder_sql!($store, $db, $conn);
             $crate::recovery_sql::recovery_sql!($store, $db, $conn);
+            $crate::mail_sql::mail_sql!($store, $db, $conn);
             use $crate::{
                 ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention,
                 NewMessage, NewSession, NewTicket, Result, SearchHit, SearchQuery, Session,
@@ -316,6 +317,9 @@ macro_rules! impl_store {
                     note_demeanor(conn, ticket, d).await?;
                 }
                 if kind == recourse_domain::MessageKind::Reply {
+                    // Every reply is also mailed to the customer: queued here, in the
+                    // reply's transaction, so a committed reply is never left unsent.
+                    mail::queue_outbound(conn, ticket, MessageId(id), author == Actor::System, now).await?;
                     // An answer to the customer ends any run of silent transfers.
                     sqlx::query("UPDATE tickets SET transfers_since_reply = 0 WHERE id = $1 AND transfers_since_reply <> 0")
                         .bind(ticket.0)
@@ -970,6 +974,80 @@ macro_rules! impl_store {
                     recovery::report_summary(self, q).await
                 }
 
+                // --- email ---
+                async fn save_mailbox(&self, address: &EmailAddress, team: Option<TeamId>, now: Millis) -> Result<$crate::Mailbox> {
+                    mail::save_mailbox(self, address, team, now).await
+                }
+
+                async fn mailboxes(&self) -> Result<Vec<$crate::Mailbox>> {
+                    mail::mailboxes(self).await
+                }
+
+                async fn delete_mailbox(&self, id: i64) -> Result<()> {
+                    mail::delete_mailbox(self, id).await
+                }
+
+                async fn store_inbound_mail(&self, m: $crate::NewInboundMail) -> Result<i64> {
+                    mail::store_inbound_mail(self, m).await
+                }
+
+                async fn claim_inbound_mail(&self, id: i64, now: Millis, lease_ms: i64) -> Result<Option<$crate::ClaimedMail>> {
+                    mail::claim_inbound_mail(self, id, now, lease_ms).await
+                }
+
+                async fn due_inbound_mail(&self, now: Millis, limit: i64) -> Result<Vec<i64>> {
+                    mail::due_inbound_mail(self, now, limit).await
+                }
+
+                async fn claim_message_id(&self, message_id: &str, inbound: i64, now: Millis) -> Result<bool> {
+                    mail::claim_message_id(self, message_id, inbound, now).await
+                }
+
+                async fn thread_of(&self, message_ids: &[String]) -> Result<Option<TicketId>> {
+                    mail::thread_of(self, message_ids).await
+                }
+
+                async fn ticket_by_number(&self, number: i64) -> Result<Option<Ticket>> {
+                    mail::ticket_by_number(self, number).await
+                }
+
+                async fn finish_inbound_mail(&self, o: $crate::InboundOutcome) -> Result<()> {
+                    mail::finish_inbound_mail(self, o).await
+                }
+
+                async fn requeue_inbound_mail(&self, id: i64) -> Result<()> {
+                    mail::requeue_inbound_mail(self, id).await
+                }
+
+                async fn inbound_mail(&self, state: Option<$crate::MailState>, before: Option<i64>, limit: i64) -> Result<Vec<$crate::InboundMailSummary>> {
+                    mail::inbound_mail(self, state, before, limit).await
+                }
+
+                async fn inbound_mail_raw(&self, id: i64) -> Result<Vec<u8>> {
+                    mail::inbound_mail_raw(self, id).await
+                }
+
+                async fn attachments(&self, ticket: TicketId) -> Result<Vec<$crate::AttachmentInfo>> {
+                    mail::attachments(self, ticket).await
+                }
+
+                async fn bouncing_since(&self, address: &str) -> Result<Option<Millis>> {
+                    mail::bouncing_since(self, address).await
+                }
+
+                async fn claim_outbound_mail(&self, now: Millis, lease_ms: i64, limit: i64) -> Result<Vec<$crate::OutboundMail>> {
+                    mail::claim_outbound_mail(self, now, lease_ms, limit).await
+                }
+
+                async fn finish_outbound_mail(&self, id: i64, result: $crate::OutboundResult, now: Millis) -> Result<()> {
+                    mail::finish_outbound_mail(self, id, result, now).await
+                }
+
+                async fn outbound_mail(&self, ticket: TicketId) -> Result<Vec<$crate::OutboundMailStatus>> {
+                    mail::outbound_mail(self, ticket).await
+                }
+                // --- end email ---
+
                 async fn seed_tickets(&self, spec: &$crate::SeedSpec) -> Result<u64> {
                     let mut tx = self.begin().await?;
                     let (base_number, last_id): (i64, i64) = sqlx::query_as(
@@ -1057,6 +1135,7 @@ macro_rules! impl_store {
                                         Col::Int => Cell::Int(r.try_get(i)?),
                                         Col::Text => Cell::Text(r.try_get(i)?),
                                         Col::Bool => Cell::Bool(r.try_get(i)?),
+                                        Col::Bytes => Cell::Bytes(r.try_get(i)?),
                                     })
                                 })
                                 .collect()
@@ -1078,6 +1157,7 @@ macro_rules! impl_store {
                                 Cell::Int(v) => sep.push_bind(*v),
                                 Cell::Text(v) => sep.push_bind(v.clone()),
                                 Cell::Bool(v) => sep.push_bind(*v),
+                                Cell::Bytes(v) => sep.push_bind(v.clone()),
                             };
                         }
                         qb.push(")");

@@ -8,6 +8,8 @@ pub mod config;
 mod decode;
 mod input;
 mod ladder_sql;
+mod mail_input;
+mod mail_sql;
 mod postgres;
 mod recovery_sql;
 mod sqlite;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 pub use config::DeskConfig;
 pub use input::*;
+pub use mail_input::*;
 pub use postgres::PgStore;
 pub use recourse_domain::TicketChange;
 use recourse_domain::{
@@ -236,6 +239,66 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> Result<Survey>;
     async fn report_summary(&self, query: &ReportQuery) -> Result<ReportSummary>;
+
+    // --- email ---
+    /// Adds (or re-points) an address the desk receives mail for.
+    async fn save_mailbox(
+        &self,
+        address: &EmailAddress,
+        team: Option<recourse_domain::TeamId>,
+        now: Millis,
+    ) -> Result<Mailbox>;
+    async fn mailboxes(&self) -> Result<Vec<Mailbox>>;
+    async fn delete_mailbox(&self, id: i64) -> Result<()>;
+    /// Stores a message exactly as received; it is acknowledged only once this returns.
+    async fn store_inbound_mail(&self, mail: NewInboundMail) -> Result<i64>;
+    /// Takes a received message for processing for `lease_ms`; `None` when it is done
+    /// or another worker holds it. A worker that dies lets the lease run out.
+    async fn claim_inbound_mail(
+        &self,
+        id: i64,
+        now: Millis,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedMail>>;
+    /// Received messages nobody is working on (left by a crash, or handed back).
+    async fn due_inbound_mail(&self, now: Millis, limit: i64) -> Result<Vec<i64>>;
+    /// Reserves a Message-ID for a received message; `false` when another message
+    /// already has it (a second delivery of the same mail).
+    async fn claim_message_id(&self, message_id: &str, inbound: i64, now: Millis) -> Result<bool>;
+    /// The ticket a reply belongs to, from the Message-IDs it refers to.
+    async fn thread_of(&self, message_ids: &[String]) -> Result<Option<TicketId>>;
+    async fn ticket_by_number(&self, number: i64) -> Result<Option<Ticket>>;
+    /// Records how a received message was handled, with its attachments and any
+    /// addresses it reports as bouncing, in one transaction.
+    async fn finish_inbound_mail(&self, outcome: InboundOutcome) -> Result<()>;
+    /// Hands a quarantined message back to the pipeline.
+    async fn requeue_inbound_mail(&self, id: i64) -> Result<()>;
+    /// Received messages, newest first; `before` is the id cursor.
+    async fn inbound_mail(
+        &self,
+        state: Option<MailState>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<InboundMailSummary>>;
+    async fn inbound_mail_raw(&self, id: i64) -> Result<Vec<u8>>;
+    async fn attachments(&self, ticket: TicketId) -> Result<Vec<AttachmentInfo>>;
+    /// Since when mail to `address` bounces, if it does.
+    async fn bouncing_since(&self, address: &str) -> Result<Option<Millis>>;
+    /// Claims due outbound mail for `lease_ms`, as `claim_deliveries` does for webhooks.
+    async fn claim_outbound_mail(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboundMail>>;
+    async fn finish_outbound_mail(
+        &self,
+        id: i64,
+        result: OutboundResult,
+        now: Millis,
+    ) -> Result<()>;
+    async fn outbound_mail(&self, ticket: TicketId) -> Result<Vec<OutboundMailStatus>>;
+    // --- end email ---
 
     /// Bulk path for scale runs and benchmarks: `spec.count` open tickets with one
     /// inbound message each, written set-wise (no per-ticket events or routing).

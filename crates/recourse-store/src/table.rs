@@ -6,6 +6,8 @@ pub enum Col {
     Int,
     Text,
     Bool,
+    /// Raw bytes (a received email and its attachments, kept exactly as they came).
+    Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +15,7 @@ pub enum Cell {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(Option<bool>),
+    Bytes(Option<Vec<u8>>),
 }
 
 pub type Row = Vec<Cell>;
@@ -271,6 +274,89 @@ pub const TABLES: &[Table] = &[
             ("delivered_at", Int),
             ("failed_at", Int),
             ("last_error", Text),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "mailboxes",
+        columns: &[
+            ("id", Int),
+            ("address", Text),
+            ("team_id", Int),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "inbound_mail",
+        columns: &[
+            ("id", Int),
+            ("source", Text),
+            ("envelope_from", Text),
+            ("envelope_to", Text),
+            ("raw", Bytes),
+            ("size", Int),
+            ("sha256", Text),
+            ("state", Text),
+            ("lease_until", Int),
+            ("message_id", Text),
+            ("from_address", Text),
+            ("subject", Text),
+            ("body_text", Text),
+            ("ticket_id", Int),
+            ("message_ref", Int),
+            ("reason", Text),
+            ("received_at", Int),
+            ("processed_at", Int),
+        ],
+    },
+    Table {
+        name: "mail_message_ids",
+        columns: &[
+            ("id", Int),
+            ("message_id", Text),
+            ("ticket_id", Int),
+            ("inbound_id", Int),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "mail_attachments",
+        columns: &[
+            ("id", Int),
+            ("inbound_id", Int),
+            ("ticket_id", Int),
+            ("filename", Text),
+            ("content_type", Text),
+            ("size", Int),
+            ("sha256", Text),
+            ("content", Bytes),
+            ("created_at", Int),
+        ],
+    },
+    Table {
+        name: "mail_addresses",
+        columns: &[
+            ("id", Int),
+            ("address", Text),
+            ("bouncing_since", Int),
+            ("bounce_reason", Text),
+            ("bounce_count", Int),
+        ],
+    },
+    Table {
+        name: "outbound_mail",
+        columns: &[
+            ("id", Int),
+            ("ticket_id", Int),
+            ("message_ref", Int),
+            ("to_address", Text),
+            ("automatic", Bool),
+            ("state", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Int),
+            ("message_id", Text),
+            ("last_error", Text),
+            ("sent_at", Int),
             ("created_at", Int),
         ],
     },

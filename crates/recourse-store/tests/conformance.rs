@@ -209,6 +209,7 @@ conformance! {
     story_webhook_outbox => webhook_outbox_sqlite, webhook_outbox_postgres;
     story_recovery => recovery_sqlite, recovery_postgres;
     story_report => report_sqlite, report_postgres;
+    story_mail => mail_sqlite, mail_postgres;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2366,6 +2367,9 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
     )
     .await
     .unwrap();
+    // The email tables: a mailbox, a received message with its Message-ID and an
+    // attachment, a bouncing address; the replies above filled the outbox.
+    fill_mail(s, tickets[1], team.id).await;
     let bob = s
         .set_supervised(bob.id, true, by_grace, t(75))
         .await
@@ -4019,4 +4023,271 @@ async fn story_report(db: &TestDb) {
         (none.ended, none.referrals, none.escalations.len()),
         (0, 0, 0)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// 14. Email: received mail, Message-IDs, quarantine, the outbox
+// ---------------------------------------------------------------------------------------
+
+use recourse_store::{InboundOutcome, MailState, NewAttachment, NewInboundMail, OutboundResult};
+
+fn inbound(raw: &str, now: Millis) -> NewInboundMail {
+    NewInboundMail {
+        source: "smtp".into(),
+        envelope_from: Some("ada@acme.example".into()),
+        envelope_to: vec!["help@desk.example".into()],
+        raw: raw.as_bytes().to_vec(),
+        sha256: format!("sha-{}", raw.len()),
+        now,
+    }
+}
+
+fn outcome(id: i64, state: MailState, now: Millis) -> InboundOutcome {
+    InboundOutcome {
+        id,
+        state,
+        message_id: None,
+        from_address: None,
+        subject: None,
+        body_text: None,
+        ticket_id: None,
+        message_ref: None,
+        reason: None,
+        attachments: Vec::new(),
+        bouncing: Vec::new(),
+        team_id: None,
+        now,
+    }
+}
+
+async fn fill_mail(s: &Arc<dyn Store>, ticket: TicketId, team: recourse_domain::TeamId) {
+    s.save_mailbox(&email("help@desk.example"), Some(team), t(80))
+        .await
+        .unwrap();
+    let id = s
+        .store_inbound_mail(inbound("Subject: hi\r\n\r\nbinary \u{e9}", t(81)))
+        .await
+        .unwrap();
+    assert!(
+        s.claim_inbound_mail(id, t(81), 1000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.claim_message_id("m1@acme.example", id, t(81))
+            .await
+            .unwrap()
+    );
+    let mut done = outcome(id, MailState::Threaded, t(82));
+    done.message_id = Some("m1@acme.example".into());
+    done.ticket_id = Some(ticket);
+    done.attachments = vec![NewAttachment {
+        filename: Some("photo.jpg".into()),
+        content_type: "image/jpeg".into(),
+        sha256: "abc".into(),
+        content: vec![0xff, 0xd8, 0x00, 0x01],
+    }];
+    done.bouncing = vec![("gone@example.com".into(), "5.1.1".into())];
+    s.finish_inbound_mail(done).await.unwrap();
+}
+
+async fn story_mail(db: &TestDb) {
+    let s = &db.store;
+    let ada = customer(s, "ada@acme.example").await;
+    let team = s.create_team("Mail").await.unwrap();
+
+    // Mailboxes: saved, re-pointed, listed, removed.
+    let mb = s
+        .save_mailbox(&email("help@desk.example"), None, t(0))
+        .await
+        .unwrap();
+    let again = s
+        .save_mailbox(&email("help@desk.example"), Some(team.id), t(1))
+        .await
+        .unwrap();
+    assert_eq!(mb.id, again.id);
+    assert_eq!(s.mailboxes().await.unwrap()[0].team_id, Some(team.id));
+
+    // A raw message (not valid UTF-8) comes back byte for byte; one worker claims it.
+    let mut raw = inbound("x", t(2));
+    raw.raw = vec![b'S', b':', 0xff, 0xfe, b'\r', b'\n'];
+    let id = s.store_inbound_mail(raw.clone()).await.unwrap();
+    assert_eq!(s.due_inbound_mail(t(3), 10).await.unwrap(), vec![id]);
+    let claimed = s
+        .claim_inbound_mail(id, t(3), 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.raw, raw.raw);
+    assert_eq!(claimed.envelope_to, vec!["help@desk.example".to_owned()]);
+    assert!(
+        s.claim_inbound_mail(id, t(4), 10_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.due_inbound_mail(t(4), 10).await.unwrap().is_empty());
+    // The lease runs out (the worker died): it is due again.
+    assert_eq!(s.due_inbound_mail(t(14), 10).await.unwrap(), vec![id]);
+    assert!(
+        s.claim_inbound_mail(id, t(14), 10_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Message-IDs: the first message takes one, a second delivery cannot; the owner
+    // may claim it again (a retry after a crash).
+    assert!(s.claim_message_id("a@x", id, t(5)).await.unwrap());
+    assert!(s.claim_message_id("a@x", id, t(5)).await.unwrap());
+    let other = s.store_inbound_mail(inbound("y", t(5))).await.unwrap();
+    assert!(!s.claim_message_id("a@x", other, t(5)).await.unwrap());
+
+    // Handled: threaded to a ticket; the ID now finds the ticket, the team is set.
+    let tk = ticket(s, ada.id, "By mail", "Hello", t(6)).await;
+    let mut done = outcome(id, MailState::Ticket, t(7));
+    done.message_id = Some("a@x".into());
+    done.ticket_id = Some(tk.id);
+    done.team_id = Some(team.id);
+    done.subject = Some("By mail".into());
+    done.attachments = vec![NewAttachment {
+        filename: None,
+        content_type: "application/pdf".into(),
+        sha256: "h".into(),
+        content: vec![1, 2, 3],
+    }];
+    s.finish_inbound_mail(done).await.unwrap();
+    assert_eq!(
+        s.thread_of(&["zzz".into(), "a@x".into()]).await.unwrap(),
+        Some(tk.id)
+    );
+    assert_eq!(s.thread_of(&["zzz".into()]).await.unwrap(), None);
+    assert_eq!(
+        s.ticket_by_number(tk.number).await.unwrap().unwrap().id,
+        tk.id
+    );
+    let files = s.attachments(tk.id).await.unwrap();
+    assert_eq!(
+        (files[0].size, files[0].content_type.as_str()),
+        (3, "application/pdf")
+    );
+    assert!(s.due_inbound_mail(t(2000), 10).await.unwrap() == vec![other]);
+
+    // Quarantine: listed with its reason, handed back, due again.
+    let mut q = outcome(other, MailState::Quarantined, t(8));
+    q.reason = Some("the message cannot be read".into());
+    s.finish_inbound_mail(q).await.unwrap();
+    let listed = s
+        .inbound_mail(Some(MailState::Quarantined), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].reason.as_deref(),
+        Some("the message cannot be read")
+    );
+    assert_eq!(s.inbound_mail_raw(other).await.unwrap(), b"y");
+    s.requeue_inbound_mail(other).await.unwrap();
+    assert!(matches!(
+        s.requeue_inbound_mail(other).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.due_inbound_mail(t(9), 10).await.unwrap(), vec![other]);
+
+    // The outbox: a reply queues mail in its own transaction; an agent's is not automatic.
+    let grace = agent(s, "grace@example.com", "Grace Hopper").await;
+    s.add_message(message(
+        tk.id,
+        MessageKind::Reply,
+        Actor::Agent(grace.id),
+        "On its way.",
+        t(10),
+    ))
+    .await
+    .unwrap();
+    s.add_message(message(
+        tk.id,
+        MessageKind::Note,
+        Actor::Agent(grace.id),
+        "internal",
+        t(10),
+    ))
+    .await
+    .unwrap();
+    let queued = s.outbound_mail(tk.id).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(!queued[0].automatic);
+    let claimed = s.claim_outbound_mail(t(11), 60_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let m = &claimed[0];
+    assert_eq!(
+        (m.to_address.as_str(), m.attempt, m.ticket_number),
+        ("ada@acme.example", 1, tk.number)
+    );
+    assert_eq!(m.body, "On its way.");
+    assert_eq!(m.last_inbound.as_deref(), Some("a@x"));
+    assert!(
+        s.claim_outbound_mail(t(12), 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Fails: retried after a backoff, not before.
+    s.finish_outbound_mail(m.id, OutboundResult::Failed("relay down".into()), t(13))
+        .await
+        .unwrap();
+    assert!(
+        s.claim_outbound_mail(t(14), 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = s.claim_outbound_mail(t(24), 60_000, 10).await.unwrap();
+    assert_eq!(retry[0].attempt, 2);
+    s.finish_outbound_mail(m.id, OutboundResult::Sent("ours@desk".into()), t(20_000))
+        .await
+        .unwrap();
+    let sent = &s.outbound_mail(tk.id).await.unwrap()[0];
+    assert_eq!(
+        (sent.state.as_str(), sent.message_id.as_deref()),
+        ("sent", Some("ours@desk"))
+    );
+    // Our Message-ID now threads the customer's answer.
+    assert_eq!(
+        s.thread_of(&["ours@desk".into()]).await.unwrap(),
+        Some(tk.id)
+    );
+
+    // Bounces mark the address; automatic mail (the desk's own) is flagged as such.
+    let bounce = s
+        .store_inbound_mail(inbound("bounce", t(21_000)))
+        .await
+        .unwrap();
+    let mut b = outcome(bounce, MailState::Bounce, t(21_000));
+    b.bouncing = vec![("ADA@acme.example".into(), "5.1.1 no such user".into())];
+    s.finish_inbound_mail(b).await.unwrap();
+    assert_eq!(
+        s.bouncing_since("ada@acme.example").await.unwrap(),
+        Some(t(21_000))
+    );
+    s.add_message(message(
+        tk.id,
+        MessageKind::Reply,
+        Actor::System,
+        "Automatic.",
+        t(22_000),
+    ))
+    .await
+    .unwrap();
+    let auto = s.claim_outbound_mail(t(22_000), 60_000, 10).await.unwrap();
+    assert!(auto[0].automatic && auto[0].bouncing);
+    s.finish_outbound_mail(
+        auto[0].id,
+        OutboundResult::Suppressed("bounces".into()),
+        t(22_001),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.outbound_mail(tk.id).await.unwrap()[1].state, "suppressed");
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (2, "ladder", include_str!("migrations/0002_ladder.sql")),
     (3, "recovery", include_str!("migrations/0003_recovery.sql")),
+    (4, "mail", include_str!("migrations/0004_mail.sql")),
 ];
 
 pub struct SqliteStore {

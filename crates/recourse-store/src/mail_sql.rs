@@ -1,0 +1,530 @@
+//! The SQL for the email channel: mailboxes, received mail (stored before it is
+//! acknowledged, then claimed and handled), Message-IDs for threading and
+//! de-duplication, attachments, bouncing addresses and the outbound outbox. Expanded
+//! inside `impl_store!`'s `shared` module, beside `ladder_sql!`.
+
+macro_rules! mail_sql {
+    ($store:ty, $db:ty, $conn:ty) => {
+        pub(super) mod mail {
+            use super::*;
+            use $crate::mail_input::*;
+
+            const INBOUND_SUMMARY_COLS: &str = "id, source, envelope_from, size, state, message_id, from_address, subject, ticket_id, message_ref, reason, received_at, processed_at";
+
+            /// Retries of an outbound message before it is marked failed.
+            const MAX_SEND_ATTEMPTS: i64 = 10;
+            const HOUR_MS: i64 = 3_600_000;
+
+            fn corrupt(e: impl std::fmt::Display) -> StoreError {
+                StoreError::Corrupt(e.to_string())
+            }
+
+            fn mailbox(r: &<$db as sqlx::Database>::Row) -> Result<Mailbox> {
+                Ok(Mailbox {
+                    id: r.try_get("id")?,
+                    address: r.try_get("address")?,
+                    team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+                    created_at: Millis(r.try_get("created_at")?),
+                })
+            }
+
+            fn addresses(json: &str) -> Vec<String> {
+                serde_json::from_str(json).unwrap_or_default()
+            }
+
+            pub(crate) async fn save_mailbox(
+                store: &$store,
+                address: &EmailAddress,
+                team: Option<TeamId>,
+                now: Millis,
+            ) -> Result<Mailbox> {
+                let row = sqlx::query(
+                    "INSERT INTO mailboxes (address, team_id, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (address) DO UPDATE SET team_id = excluded.team_id
+                     RETURNING id, address, team_id, created_at",
+                )
+                .bind(address.as_str())
+                .bind(team.map(|t| t.0))
+                .bind(now.0)
+                .fetch_one(store.writer())
+                .await
+                .map_err(|e| map_unique(e, "that mailbox"))?;
+                mailbox(&row)
+            }
+
+            pub(crate) async fn mailboxes(store: &$store) -> Result<Vec<Mailbox>> {
+                let rows = sqlx::query("SELECT id, address, team_id, created_at FROM mailboxes ORDER BY address")
+                    .fetch_all(store.reader())
+                    .await?;
+                rows.iter().map(mailbox).collect()
+            }
+
+            pub(crate) async fn delete_mailbox(store: &$store, id: i64) -> Result<()> {
+                let done = sqlx::query("DELETE FROM mailboxes WHERE id = $1")
+                    .bind(id)
+                    .execute(store.writer())
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("mailbox"));
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn store_inbound_mail(store: &$store, m: NewInboundMail) -> Result<i64> {
+                let to = serde_json::to_string(&m.envelope_to).map_err(corrupt)?;
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO inbound_mail (source, envelope_from, envelope_to, raw, size, sha256, state, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'received', $7) RETURNING id",
+                )
+                .bind(&m.source)
+                .bind(&m.envelope_from)
+                .bind(to)
+                .bind(&m.raw)
+                .bind(m.raw.len() as i64)
+                .bind(&m.sha256)
+                .bind(m.now.0)
+                .fetch_one(store.writer())
+                .await?)
+            }
+
+            pub(crate) async fn claim_inbound_mail(
+                store: &$store,
+                id: i64,
+                now: Millis,
+                lease_ms: i64,
+            ) -> Result<Option<ClaimedMail>> {
+                let mut tx = store.begin().await?;
+                let row = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT id, envelope_from, envelope_to, raw, sha256 FROM inbound_mail
+                     WHERE id = $1 AND state = 'received' AND (lease_until IS NULL OR lease_until <= $2){}",
+                    <$store>::CLAIM_LOCK
+                )))
+                .bind(id)
+                .bind(now.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                sqlx::query("UPDATE inbound_mail SET lease_until = $1 WHERE id = $2")
+                    .bind(now.0 + lease_ms)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(ClaimedMail {
+                    id: r.try_get("id")?,
+                    envelope_from: r.try_get("envelope_from")?,
+                    envelope_to: addresses(&r.try_get::<String, _>("envelope_to")?),
+                    raw: r.try_get("raw")?,
+                    sha256: r.try_get("sha256")?,
+                }))
+            }
+
+            pub(crate) async fn due_inbound_mail(store: &$store, now: Millis, limit: i64) -> Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM inbound_mail WHERE state = 'received' AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY id LIMIT $2",
+                )
+                .bind(now.0)
+                .bind(limit)
+                .fetch_all(store.reader())
+                .await?)
+            }
+
+            pub(crate) async fn claim_message_id(
+                store: &$store,
+                message_id: &str,
+                inbound: i64,
+                now: Millis,
+            ) -> Result<bool> {
+                let mut tx = store.begin().await?;
+                let owner: Option<Option<i64>> = sqlx::query_scalar("SELECT inbound_id FROM mail_message_ids WHERE message_id = $1")
+                    .bind(message_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let ours = match owner {
+                    // Our own earlier claim, left by a run that stopped before finishing.
+                    Some(owner) => owner == Some(inbound),
+                    None => {
+                        sqlx::query("INSERT INTO mail_message_ids (message_id, inbound_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING")
+                            .bind(message_id)
+                            .bind(inbound)
+                            .bind(now.0)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            == 1
+                    }
+                };
+                tx.commit().await?;
+                Ok(ours)
+            }
+
+            pub(crate) async fn thread_of(store: &$store, message_ids: &[String]) -> Result<Option<TicketId>> {
+                // Newest reference first: References lists the thread oldest first.
+                for id in message_ids.iter().rev() {
+                    let ticket: Option<Option<i64>> = sqlx::query_scalar("SELECT ticket_id FROM mail_message_ids WHERE message_id = $1")
+                        .bind(id)
+                        .fetch_optional(store.reader())
+                        .await?;
+                    if let Some(Some(t)) = ticket {
+                        return Ok(Some(TicketId(t)));
+                    }
+                }
+                Ok(None)
+            }
+
+            pub(crate) async fn ticket_by_number(store: &$store, number: i64) -> Result<Option<Ticket>> {
+                let row = sqlx::query(AssertSqlSafe(format!("SELECT {TICKET_COLS} FROM tickets WHERE number = $1")))
+                    .bind(number)
+                    .fetch_optional(store.reader())
+                    .await?;
+                row.as_ref().map(decode::ticket).transpose()
+            }
+
+            pub(crate) async fn finish_inbound_mail(store: &$store, o: InboundOutcome) -> Result<()> {
+                let mut tx = store.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE inbound_mail SET state = $1, message_id = $2, from_address = $3, subject = $4, body_text = $5,
+                         ticket_id = $6, message_ref = $7, reason = $8, processed_at = $9, lease_until = NULL
+                     WHERE id = $10",
+                )
+                .bind(o.state.as_str())
+                .bind(&o.message_id)
+                .bind(&o.from_address)
+                .bind(&o.subject)
+                .bind(&o.body_text)
+                .bind(o.ticket_id.map(|t| t.0))
+                .bind(o.message_ref.map(|m| m.0))
+                .bind(&o.reason)
+                .bind(o.now.0)
+                .bind(o.id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("inbound mail"));
+                }
+                if let (Some(mid), Some(ticket)) = (&o.message_id, o.ticket_id) {
+                    // Only the message that claimed the ID threads by it; a duplicate never does.
+                    sqlx::query("UPDATE mail_message_ids SET ticket_id = $1 WHERE message_id = $2 AND inbound_id = $3")
+                        .bind(ticket.0)
+                        .bind(mid)
+                        .bind(o.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let (Some(ticket), Some(team)) = (o.ticket_id, o.team_id) {
+                    sqlx::query("UPDATE tickets SET team_id = $1 WHERE id = $2 AND team_id IS NULL")
+                        .bind(team.0)
+                        .bind(ticket.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // Re-processing replaces what an earlier attempt kept.
+                sqlx::query("DELETE FROM mail_attachments WHERE inbound_id = $1")
+                    .bind(o.id)
+                    .execute(&mut *tx)
+                    .await?;
+                for a in &o.attachments {
+                    sqlx::query(
+                        "INSERT INTO mail_attachments (inbound_id, ticket_id, filename, content_type, size, sha256, content, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(o.id)
+                    .bind(o.ticket_id.map(|t| t.0))
+                    .bind(&a.filename)
+                    .bind(&a.content_type)
+                    .bind(a.content.len() as i64)
+                    .bind(&a.sha256)
+                    .bind(&a.content)
+                    .bind(o.now.0)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for (address, reason) in &o.bouncing {
+                    sqlx::query(
+                        "INSERT INTO mail_addresses (address, bouncing_since, bounce_reason, bounce_count) VALUES ($1, $2, $3, 1)
+                         ON CONFLICT (address) DO UPDATE SET bouncing_since = COALESCE(mail_addresses.bouncing_since, excluded.bouncing_since),
+                             bounce_reason = excluded.bounce_reason, bounce_count = mail_addresses.bounce_count + 1",
+                    )
+                    .bind(address.to_lowercase())
+                    .bind(o.now.0)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn requeue_inbound_mail(store: &$store, id: i64) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE inbound_mail SET state = 'received', lease_until = NULL, reason = NULL, processed_at = NULL
+                     WHERE id = $1 AND state = 'quarantined'",
+                )
+                .bind(id)
+                .execute(store.writer())
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("quarantined message"));
+                }
+                Ok(())
+            }
+
+            fn inbound_summary(r: &<$db as sqlx::Database>::Row) -> Result<InboundMailSummary> {
+                let state: String = r.try_get("state")?;
+                Ok(InboundMailSummary {
+                    id: r.try_get("id")?,
+                    source: r.try_get("source")?,
+                    envelope_from: r.try_get("envelope_from")?,
+                    size: r.try_get("size")?,
+                    state: MailState::parse(&state).ok_or_else(|| corrupt(format!("mail state {state}")))?,
+                    message_id: r.try_get("message_id")?,
+                    from_address: r.try_get("from_address")?,
+                    subject: r.try_get("subject")?,
+                    ticket_id: r.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
+                    message_ref: r.try_get::<Option<i64>, _>("message_ref")?.map(MessageId),
+                    reason: r.try_get("reason")?,
+                    received_at: Millis(r.try_get("received_at")?),
+                    processed_at: r.try_get::<Option<i64>, _>("processed_at")?.map(Millis),
+                })
+            }
+
+            pub(crate) async fn inbound_mail(
+                store: &$store,
+                state: Option<MailState>,
+                before: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<InboundMailSummary>> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {INBOUND_SUMMARY_COLS} FROM inbound_mail WHERE 1 = 1"));
+                if let Some(s) = state {
+                    qb.push(" AND state = ").push_bind(s.as_str());
+                }
+                if let Some(b) = before {
+                    qb.push(" AND id < ").push_bind(b);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+                let rows = qb.build().fetch_all(store.reader()).await?;
+                rows.iter().map(inbound_summary).collect()
+            }
+
+            pub(crate) async fn inbound_mail_raw(store: &$store, id: i64) -> Result<Vec<u8>> {
+                sqlx::query_scalar("SELECT raw FROM inbound_mail WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(store.reader())
+                    .await?
+                    .ok_or(StoreError::NotFound("inbound mail"))
+            }
+
+            pub(crate) async fn attachments(store: &$store, ticket: TicketId) -> Result<Vec<AttachmentInfo>> {
+                let rows = sqlx::query("SELECT id, inbound_id, filename, content_type, size, sha256 FROM mail_attachments WHERE ticket_id = $1 ORDER BY id")
+                    .bind(ticket.0)
+                    .fetch_all(store.reader())
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(AttachmentInfo {
+                            id: r.try_get("id")?,
+                            inbound_id: r.try_get("inbound_id")?,
+                            filename: r.try_get("filename")?,
+                            content_type: r.try_get("content_type")?,
+                            size: r.try_get("size")?,
+                            sha256: r.try_get("sha256")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn bouncing_since(store: &$store, address: &str) -> Result<Option<Millis>> {
+                let since: Option<Option<i64>> = sqlx::query_scalar("SELECT bouncing_since FROM mail_addresses WHERE address = $1")
+                    .bind(address.to_lowercase())
+                    .fetch_optional(store.reader())
+                    .await?;
+                Ok(since.flatten().map(Millis))
+            }
+
+            /// Queues a reply for sending, in the reply's own transaction (the outbox);
+            /// called by `insert_message` for every message of kind `reply`.
+            pub(crate) async fn queue_outbound(
+                conn: &mut $conn,
+                ticket: TicketId,
+                message: MessageId,
+                automatic: bool,
+                now: Millis,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO outbound_mail (ticket_id, message_ref, to_address, automatic, state, next_attempt_at, created_at)
+                     SELECT t.id, $1, c.email, $2, 'queued', $3, $3 FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = $4",
+                )
+                .bind(message.0)
+                .bind(automatic)
+                .bind(now.0)
+                .bind(ticket.0)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn claim_outbound_mail(
+                store: &$store,
+                now: Millis,
+                lease_ms: i64,
+                limit: i64,
+            ) -> Result<Vec<OutboundMail>> {
+                let mut tx = store.begin().await?;
+                let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT id FROM outbound_mail WHERE state = 'queued' AND next_attempt_at <= $1
+                     ORDER BY next_attempt_at, id LIMIT $2{}",
+                    <$store>::CLAIM_LOCK
+                )))
+                .bind(now.0)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    sqlx::query("UPDATE outbound_mail SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2")
+                        .bind(now.0 + lease_ms)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let r = sqlx::query(
+                        "SELECT o.id, o.ticket_id, o.message_ref, o.to_address, o.automatic, o.attempts,
+                                t.number, t.subject, m.body, c.name,
+                                (SELECT bouncing_since FROM mail_addresses a WHERE a.address = o.to_address) AS bouncing_since
+                         FROM outbound_mail o JOIN tickets t ON t.id = o.ticket_id JOIN messages m ON m.id = o.message_ref
+                              JOIN customers c ON c.id = t.customer_id
+                         WHERE o.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let ticket_id: i64 = r.try_get("ticket_id")?;
+                    let to_address: String = r.try_get("to_address")?;
+                    let mut thread: Vec<String> = sqlx::query_scalar(
+                        "SELECT message_id FROM mail_message_ids WHERE ticket_id = $1 ORDER BY id DESC LIMIT 20",
+                    )
+                    .bind(ticket_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    thread.reverse();
+                    let last_inbound: Option<String> = sqlx::query_scalar(
+                        "SELECT message_id FROM mail_message_ids WHERE ticket_id = $1 AND inbound_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(ticket_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let automatic_last_hour: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM outbound_mail WHERE to_address = $1 AND automatic = TRUE AND state = 'sent' AND sent_at > $2",
+                    )
+                    .bind(&to_address)
+                    .bind(now.0 - HOUR_MS)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    out.push(OutboundMail {
+                        id,
+                        ticket_id: TicketId(ticket_id),
+                        ticket_number: r.try_get("number")?,
+                        subject: r.try_get("subject")?,
+                        message_ref: MessageId(r.try_get("message_ref")?),
+                        body: r.try_get("body")?,
+                        to_address,
+                        to_name: r.try_get("name")?,
+                        automatic: r.try_get("automatic")?,
+                        attempt: r.try_get("attempts")?,
+                        thread,
+                        last_inbound,
+                        bouncing: r.try_get::<Option<i64>, _>("bouncing_since")?.is_some(),
+                        automatic_last_hour,
+                    });
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            pub(crate) async fn finish_outbound_mail(
+                store: &$store,
+                id: i64,
+                result: OutboundResult,
+                now: Millis,
+            ) -> Result<()> {
+                let mut tx = store.begin().await?;
+                let (ticket_id, attempts): (i64, i64) = sqlx::query_as("SELECT ticket_id, attempts FROM outbound_mail WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("outbound mail"))?;
+                match result {
+                    OutboundResult::Sent(message_id) => {
+                        sqlx::query("UPDATE outbound_mail SET state = 'sent', sent_at = $1, message_id = $2, last_error = NULL WHERE id = $3")
+                            .bind(now.0)
+                            .bind(&message_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        // Our own Message-ID threads the customer's answer back to the ticket.
+                        sqlx::query("INSERT INTO mail_message_ids (message_id, ticket_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING")
+                            .bind(&message_id)
+                            .bind(ticket_id)
+                            .bind(now.0)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    OutboundResult::Suppressed(reason) => {
+                        sqlx::query("UPDATE outbound_mail SET state = 'suppressed', last_error = $1 WHERE id = $2")
+                            .bind(reason)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    OutboundResult::Failed(reason) => {
+                        let reason: String = reason.chars().take(500).collect();
+                        if attempts >= MAX_SEND_ATTEMPTS {
+                            sqlx::query("UPDATE outbound_mail SET state = 'failed', last_error = $1 WHERE id = $2")
+                                .bind(reason)
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                        } else {
+                            // 10 s, 20 s, 40 s … capped at an hour, as for webhooks.
+                            let backoff = (10_000i64 << (attempts - 1).clamp(0, 20)).min(HOUR_MS);
+                            sqlx::query("UPDATE outbound_mail SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
+                                .bind(now.0 + backoff)
+                                .bind(reason)
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn outbound_mail(store: &$store, ticket: TicketId) -> Result<Vec<OutboundMailStatus>> {
+                let rows = sqlx::query(
+                    "SELECT id, message_ref, to_address, automatic, state, attempts, message_id, last_error, sent_at
+                     FROM outbound_mail WHERE ticket_id = $1 ORDER BY id",
+                )
+                .bind(ticket.0)
+                .fetch_all(store.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OutboundMailStatus {
+                            id: r.try_get("id")?,
+                            message_ref: MessageId(r.try_get("message_ref")?),
+                            to_address: r.try_get("to_address")?,
+                            automatic: r.try_get("automatic")?,
+                            state: r.try_get("state")?,
+                            attempts: r.try_get("attempts")?,
+                            message_id: r.try_get("message_id")?,
+                            last_error: r.try_get("last_error")?,
+                            sent_at: r.try_get::<Option<i64>, _>("sent_at")?.map(Millis),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use mail_sql;
