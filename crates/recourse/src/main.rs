@@ -91,6 +91,56 @@ struct ServeArgs {
     /// Seconds between SLA sweeper passes (warnings, breaches, escalations).
     #[arg(long, env = "RECOURSE_SWEEP_SECS", default_value_t = 15)]
     sweep_secs: u64,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+/// The email channel: off unless `--smtp-listen` or `--smtp-relay` is given.
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// Receive mail by SMTP on this address, e.g. `127.0.0.1:2525`.
+    #[arg(long, env = "RECOURSE_SMTP_LISTEN")]
+    smtp_listen: Option<SocketAddr>,
+    /// Send replies through this SMTP relay (`host:port`, plain SMTP).
+    #[arg(long, env = "RECOURSE_SMTP_RELAY")]
+    smtp_relay: Option<String>,
+    /// The desk's mail domain, used in our Message-IDs and the SMTP greeting; while no
+    /// mailboxes are configured, any address at it is accepted.
+    #[arg(
+        long,
+        env = "RECOURSE_MAIL_DOMAIN",
+        default_value = "recourse.localhost"
+    )]
+    mail_domain: String,
+    /// The From address of mail we send. Default: `support@` the mail domain.
+    #[arg(long, env = "RECOURSE_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Largest message accepted, in bytes (larger ones are refused or quarantined).
+    #[arg(long, env = "RECOURSE_MAIL_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]
+    mail_max_bytes: usize,
+    /// Largest attachment kept; a message with a larger one is quarantined.
+    #[arg(long, env = "RECOURSE_MAIL_MAX_ATTACHMENT_BYTES", default_value_t = 10 * 1024 * 1024)]
+    mail_max_attachment_bytes: usize,
+    /// At most this many automatic messages to one address per hour.
+    #[arg(long, env = "RECOURSE_MAIL_AUTOMATIC_PER_HOUR", default_value_t = 5)]
+    mail_automatic_per_hour: i64,
+}
+
+impl MailArgs {
+    fn config(&self, public_url: &str) -> recourse_mail::MailConfig {
+        recourse_mail::MailConfig {
+            domain: self.mail_domain.clone(),
+            from: self
+                .mail_from
+                .clone()
+                .unwrap_or_else(|| format!("support@{}", self.mail_domain)),
+            max_message_bytes: self.mail_max_bytes,
+            max_attachment_bytes: self.mail_max_attachment_bytes,
+            automatic_per_hour: self.mail_automatic_per_hour,
+            public_url: public_url.to_owned(),
+            ..recourse_mail::MailConfig::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -382,11 +432,55 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         std::time::Duration::from_secs(2),
     ));
+    let mail = spawn_mail(&store, &args.mail, &config.public_url).await?;
     recourse_web::serve(listener, AppState::new(store, config), shutdown_signal()).await?;
     sweeper.abort();
     webhooks.abort();
+    for task in mail {
+        task.abort();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the email channel's background work: the SMTP listener with the pass that
+/// handles stored-but-unhandled mail (after a crash, or handed back from quarantine),
+/// and the outbox sender.
+async fn spawn_mail(
+    store: &Arc<dyn Store>,
+    args: &MailArgs,
+    public_url: &str,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let config = Arc::new(args.config(public_url));
+    let mut tasks = Vec::new();
+    if let Some(listen) = args.smtp_listen {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening for SMTP on {listen}"))?;
+        let addr = listener.local_addr()?;
+        println!("Receiving mail by SMTP on {addr}");
+        let pipeline = Arc::new(recourse_mail::Pipeline::new(store.clone(), config.clone()));
+        tasks.push(tokio::spawn(recourse_mail::smtp::serve(
+            listener,
+            pipeline.clone(),
+            2,
+        )));
+        tasks.push(tokio::spawn(recourse_mail::pipeline::run_recovery(
+            pipeline,
+            std::time::Duration::from_secs(5),
+        )));
+    }
+    if let Some(relay) = &args.smtp_relay {
+        let relay = recourse_mail::outbound::Relay::parse(relay)
+            .with_context(|| format!("--smtp-relay `{relay}` is not host:port"))?;
+        tasks.push(tokio::spawn(recourse_mail::outbound::run_sender(
+            store.clone(),
+            config,
+            relay,
+            std::time::Duration::from_secs(2),
+        )));
+    }
+    Ok(tasks)
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before exit.
