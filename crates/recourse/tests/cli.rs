@@ -566,3 +566,165 @@ fn crash_safety_postgres() {
     let url = format!("{prefix}/{name}");
     crash::run(vec!["--database-url".into(), url.clone()], url);
 }
+
+/// Three `serve` nodes on one PostgreSQL, started together: migrations run once, a
+/// session made on one node works on the others, and overdue tickets are escalated
+/// exactly once by the three sweepers while one node is killed and restarted.
+#[test]
+fn three_nodes_on_one_postgres() {
+    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set RECOURSE_TEST_PG_URL"
+        );
+        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+        return;
+    };
+    let name = format!(
+        "recourse_nodes_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+            % 1_000_000_000
+    );
+    let (prefix, _) = pg.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+    let node = {
+        let url = url.clone();
+        move || {
+        let mut child = Command::new(BIN)
+            .args(["--database-url", &url, "serve", "--listen", "127.0.0.1:0", "--sweep-secs", "1"])
+            .env("RECOURSE_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        (child, format!("http://{addr}"))
+        }
+    };
+    // Started together: all three race to migrate an empty database.
+    let starters: Vec<_> = (0..3).map(|_| std::thread::spawn(node.clone())).collect();
+    let mut nodes: Vec<(std::process::Child, String)> = starters.into_iter().map(|h| h.join().unwrap()).collect();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let (runs, distinct): (i64, i64) = sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(runs, distinct, "each migration recorded once");
+        assert!(runs >= 3);
+    });
+    // A session from node 0 works on nodes 1 and 2.
+    let out = Command::new(BIN)
+        .args(["--database-url", &url, "agent", "add", "--email", "eve@example.com", "--name", "Eve", "--experience", "experienced", "--password-stdin"])
+        .env("RECOURSE_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write as _;
+            c.stdin.take().unwrap().write_all(b"node test password")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let http = reqwest::Client::new();
+    rt.block_on(async {
+        let login = http
+            .post(format!("{}/api/v1/auth/login", nodes[0].1))
+            .json(&serde_json::json!({"email": "eve@example.com", "password": "node test password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let csrf = login.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_owned();
+        for (_, base) in &nodes[1..] {
+            let me = http.get(format!("{base}/api/v1/me")).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(me.status(), 200, "the session works on {base}");
+            let t = http
+                .post(format!("{base}/api/v1/tickets"))
+                .header("cookie", &cookie)
+                .header("x-csrf-token", &csrf)
+                .json(&serde_json::json!({"customer": {"email": "ada@example.com"}, "subject": "Across nodes", "body": "Hello"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(t.status(), 201);
+        }
+    });
+    // Overdue tickets: the three sweepers share them; one node dies mid-way and returns.
+    let due: Vec<recourse_domain::TicketId> = rt.block_on(async {
+        use recourse_domain::{Actor, Body, Channel, EmailAddress, Priority, Subject};
+        let store = recourse_store::open(&url).await.unwrap();
+        let ada = store.upsert_customer(&EmailAddress::parse("late@example.com").unwrap(), None, recourse_domain::Millis(0)).await.unwrap();
+        let long_ago = recourse_domain::sla::parse_instant("2026-11-16T10:00:00Z").unwrap();
+        let mut ids = Vec::new();
+        for i in 0..150 {
+            ids.push(
+                store
+                    .create_ticket(recourse_store::NewTicket {
+                        customer_id: ada.id,
+                        subject: Subject::parse(&format!("Overdue {i}")).unwrap(),
+                        body: Body::parse("Waiting").unwrap(),
+                        need: None,
+                        priority: Priority::Normal,
+                        tags: vec![],
+                        channel: Channel::Email,
+                        demeanor: None,
+                        actor: Actor::Customer(ada.id),
+                        now: long_ago,
+                    })
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        ids
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    Command::new("kill").args(["-KILL", &nodes[1].0.id().to_string()]).status().unwrap();
+    let _ = nodes[1].0.wait();
+    nodes[1] = node();
+    // Wait until nothing is due any more (bounded), then count.
+    let store_check = |ids: &[recourse_domain::TicketId]| {
+        rt.block_on(async {
+            let store = recourse_store::open(&url).await.unwrap();
+            let mut counts = Vec::new();
+            for id in ids {
+                counts.push(store.escalations(*id).await.unwrap().len());
+            }
+            counts
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let counts = loop {
+        let counts = store_check(&due);
+        if counts.iter().all(|c| *c >= 1) || std::time::Instant::now() > deadline {
+            break counts;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    for (child, _) in nodes.iter_mut() {
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = child.wait();
+    }
+    assert!(counts.iter().all(|c| *c == 1), "each overdue ticket escalated exactly once: {counts:?}");
+}
