@@ -603,37 +603,66 @@ fn three_nodes_on_one_postgres() {
     let node = {
         let url = url.clone();
         move || {
-        let mut child = Command::new(BIN)
-            .args(["--database-url", &url, "serve", "--listen", "127.0.0.1:0", "--sweep-secs", "1"])
-            .env("RECOURSE_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
-        (child, format!("http://{addr}"))
+            let mut child = Command::new(BIN)
+                .args([
+                    "--database-url",
+                    &url,
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--sweep-secs",
+                    "1",
+                ])
+                .env("RECOURSE_LOG", "error")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let addr = line
+                .split("http://")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            (child, format!("http://{addr}"))
         }
     };
     // Started together: all three race to migrate an empty database.
     let starters: Vec<_> = (0..3).map(|_| std::thread::spawn(node.clone())).collect();
-    let mut nodes: Vec<(std::process::Child, String)> = starters.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut nodes: Vec<(std::process::Child, String)> =
+        starters.into_iter().map(|h| h.join().unwrap()).collect();
     rt.block_on(async {
         use sqlx::Connection;
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        let (runs, distinct): (i64, i64) = sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
+        let (runs, distinct): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
         assert_eq!(runs, distinct, "each migration recorded once");
         assert!(runs >= 3);
     });
     // A session from node 0 works on nodes 1 and 2.
     let out = Command::new(BIN)
-        .args(["--database-url", &url, "agent", "add", "--email", "eve@example.com", "--name", "Eve", "--experience", "experienced", "--password-stdin"])
+        .args([
+            "--database-url",
+            &url,
+            "agent",
+            "add",
+            "--email",
+            "eve@example.com",
+            "--name",
+            "Eve",
+            "--experience",
+            "experienced",
+            "--password-stdin",
+        ])
         .env("RECOURSE_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -674,7 +703,14 @@ fn three_nodes_on_one_postgres() {
     let due: Vec<recourse_domain::TicketId> = rt.block_on(async {
         use recourse_domain::{Actor, Body, Channel, EmailAddress, Priority, Subject};
         let store = recourse_store::open(&url).await.unwrap();
-        let ada = store.upsert_customer(&EmailAddress::parse("late@example.com").unwrap(), None, recourse_domain::Millis(0)).await.unwrap();
+        let ada = store
+            .upsert_customer(
+                &EmailAddress::parse("late@example.com").unwrap(),
+                None,
+                recourse_domain::Millis(0),
+            )
+            .await
+            .unwrap();
         let long_ago = recourse_domain::sla::parse_instant("2026-11-16T10:00:00Z").unwrap();
         let mut ids = Vec::new();
         for i in 0..150 {
@@ -700,7 +736,10 @@ fn three_nodes_on_one_postgres() {
         ids
     });
     std::thread::sleep(Duration::from_millis(700));
-    Command::new("kill").args(["-KILL", &nodes[1].0.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-KILL", &nodes[1].0.id().to_string()])
+        .status()
+        .unwrap();
     let _ = nodes[1].0.wait();
     nodes[1] = node();
     // Wait until nothing is due any more (bounded), then count.
@@ -723,8 +762,13 @@ fn three_nodes_on_one_postgres() {
         std::thread::sleep(Duration::from_millis(300));
     };
     for (child, _) in nodes.iter_mut() {
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         let _ = child.wait();
     }
-    assert!(counts.iter().all(|c| *c == 1), "each overdue ticket escalated exactly once: {counts:?}");
+    assert!(
+        counts.iter().all(|c| *c == 1),
+        "each overdue ticket escalated exactly once: {counts:?}"
+    );
 }
