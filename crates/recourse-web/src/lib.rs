@@ -9,6 +9,7 @@ pub mod error;
 mod extract;
 mod metrics;
 pub mod ratelimit;
+mod survey_page;
 pub mod workers;
 
 use std::sync::Arc;

@@ -221,7 +221,8 @@ on_both!(
     webhooks_are_signed_and_retried,
     recovery_story,
     judge_and_coach,
-    authorisation_matrix
+    authorisation_matrix,
+    survey_page_works_and_escapes
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -2647,4 +2648,104 @@ async fn authorisation_matrix(app: TestApp) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The page behind a survey link: plain HTML, everything escaped, answerable by form.
+async fn survey_page_works_and_escapes(app: TestApp) {
+    let (_, agent) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (_, ada) = app.customer_token("ada@example.com").await;
+    let (_, t) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &ada,
+            Some(json!({"subject": "<script>alert(1)</script> broken", "body": "It broke."})),
+        )
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let (status, _) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            &agent,
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, seen) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &ada, None)
+        .await;
+    let invite = seen["messages"].as_array().unwrap().last().unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = invite
+        .split_whitespace()
+        .find(|w| w.contains("/survey/"))
+        .unwrap()
+        .to_owned();
+    let path = link
+        .split_once("127.0.0.1:8080")
+        .map(|(_, p)| p.to_owned())
+        .unwrap_or(link.clone());
+    let page = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; broken"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script>"),
+        "nothing the customer typed runs"
+    );
+    let sent = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("product=4&pleasantness=5&competence=5&recommend=10&comment=%3Cb%3Ethanks%3C%2Fb%3E")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let html = sent.text().await.unwrap();
+    assert!(html.contains("your answers are saved"));
+    assert!(html.contains("&lt;b&gt;thanks&lt;/b&gt;"));
+    let token = path.rsplit('/').next().unwrap();
+    let (_, s) = app
+        .call("GET", &format!("/api/v1/surveys/{token}"), "", None)
+        .await;
+    assert_eq!(
+        (s["product"].as_u64(), s["recommend"].as_u64()),
+        (Some(4), Some(10))
+    );
+    let half = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("product=4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(half.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = app
+        .http
+        .get(format!("{}/survey/srv_nothing", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

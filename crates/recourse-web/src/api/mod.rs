@@ -4,7 +4,7 @@
 mod judge;
 mod ladder;
 mod people;
-mod recovery;
+pub(crate) mod recovery;
 mod system;
 mod tickets;
 mod views;
@@ -125,6 +125,8 @@ pub fn router(state: AppState) -> axum::Router {
             "/api/v1/openapi.json",
             axum::routing::get(move || async move { Json(doc.as_ref().clone()) }),
         )
+        // The page behind survey links in customers' messages.
+        .merge(crate::survey_page::routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

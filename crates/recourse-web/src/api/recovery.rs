@@ -815,6 +815,11 @@ pub struct SurveyBody {
     pub comment: Option<String>,
 }
 
+/// The survey behind a link, for the HTML page (`None`: no such survey).
+pub(crate) async fn survey_for_page(state: &AppState, token: &str) -> Option<SurveyView> {
+    survey_for(state, token).await.ok().map(survey_view)
+}
+
 async fn survey_for(state: &AppState, token: &str) -> Result<recourse_store::Survey, ApiError> {
     // The link's token is the credential; an unknown one looks like any missing survey.
     state
