@@ -156,7 +156,9 @@ impl Pipeline {
     /// Handles one stored message. `None` when another worker has it or it is done.
     pub async fn process(&self, id: i64) -> Result<Option<MailState>, PipelineError> {
         let budget = self.config.process_budget;
-        let lease = (budget * 6).as_millis() as i64;
+        // Reading is cut off at the budget and the writes after it are short, so the
+        // lease outlives any live worker; after a crash the message is due again soon.
+        let lease = (budget + Duration::from_secs(5)).as_millis() as i64;
         let Some(mail) = self.store.claim_inbound_mail(id, now(), lease).await? else {
             return Ok(None);
         };

@@ -772,3 +772,145 @@ fn three_nodes_on_one_postgres() {
         "each overdue ticket escalated exactly once: {counts:?}"
     );
 }
+
+// ---- email: SIGKILL during a stream of SMTP deliveries ------------------------------
+
+/// Starts `serve` with the SMTP listener; returns the child and the SMTP address.
+fn serve_with_smtp(dir: &TempDir) -> (std::process::Child, String) {
+    let mut server = Command::new(BIN)
+        .args(["--data-dir", dir.0.to_str().unwrap(), "serve"])
+        .args(["--listen", "127.0.0.1:0", "--smtp-listen", "127.0.0.1:0"])
+        .args(["--mail-domain", "desk.test"])
+        .env_remove("RECOURSE_DATABASE_URL")
+        .env("RECOURSE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    let smtp = loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve ended early");
+        if let Some(addr) = line.trim().strip_prefix("Receiving mail by SMTP on ") {
+            break addr.to_owned();
+        }
+    };
+    (server, smtp)
+}
+
+/// Sends messages `kill-<n>@example.com` one after another on one connection until the
+/// server goes away; returns the numbers the server answered `250` for.
+async fn deliver_until_gone(smtp: &str) -> Vec<u32> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = tokio::io::BufReader::new(r);
+    let mut acknowledged = Vec::new();
+    let mut line = String::new();
+    // One reply (multi-line replies end at a line whose fourth byte is a space).
+    macro_rules! answer {
+        () => {{
+            loop {
+                line.clear();
+                match r.read_line(&mut line).await {
+                    Ok(0) | Err(_) => return acknowledged,
+                    Ok(_) if line.len() >= 4 && line.as_bytes()[3] == b'-' => continue,
+                    Ok(_) => break line.clone(),
+                }
+            }
+        }};
+    }
+    assert!(answer!().starts_with("220"));
+    if w.write_all(b"EHLO crash.test\r\n").await.is_err() {
+        return acknowledged;
+    }
+    answer!();
+    for n in 0..100_000u32 {
+        let msg =
+            format!("MAIL FROM:<c{n}@example.com>\r\nRCPT TO:<support@desk.test>\r\nDATA\r\n");
+        if w.write_all(msg.as_bytes()).await.is_err() {
+            return acknowledged;
+        }
+        answer!();
+        answer!();
+        answer!();
+        let data = format!(
+            "From: c{n}@example.com\r\nSubject: Crash {n}\r\nMessage-ID: <kill-{n}@example.com>\r\n\r\nMessage {n}.\r\n.\r\n"
+        );
+        if w.write_all(data.as_bytes()).await.is_err() {
+            return acknowledged;
+        }
+        if answer!().starts_with("250") {
+            acknowledged.push(n);
+        }
+    }
+    acknowledged
+}
+
+#[test]
+fn smtp_mail_acknowledged_before_sigkill_is_never_lost() {
+    let dir = TempDir::new("smtp-kill");
+    let (mut server, smtp) = serve_with_smtp(&dir);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pid = server.id();
+    let acknowledged = rt.block_on(async {
+        let sender = tokio::spawn({
+            let smtp = smtp.clone();
+            async move { deliver_until_gone(&smtp).await }
+        });
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let killed = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        sender.await.unwrap()
+    });
+    server.wait().unwrap();
+    assert!(
+        acknowledged.len() >= 10,
+        "only {} messages got through before the kill",
+        acknowledged.len()
+    );
+
+    // Restart: what was stored but not yet handled is handled now.
+    let (mut server, _) = serve_with_smtp(&dir);
+    let handled = rt.block_on(async {
+        let db = dir.0.join("recourse.db");
+        let store = recourse_store::SqliteStore::open(&db).await.unwrap();
+        use recourse_store::Store;
+        // The killed node's claims lapse after the budget (10 s) and five seconds.
+        for _ in 0..600 {
+            let all = store.inbound_mail(None, None, 100_000).await.unwrap();
+            if all
+                .iter()
+                .all(|m| m.state != recourse_store::MailState::Received)
+            {
+                return all;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("stored mail was not handled after the restart");
+    });
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    server.wait().unwrap();
+    let ids: std::collections::BTreeSet<String> = handled
+        .iter()
+        .filter(|m| m.state == recourse_store::MailState::Ticket)
+        .filter_map(|m| m.message_id.clone())
+        .collect();
+    for n in &acknowledged {
+        assert!(
+            ids.contains(&format!("kill-{n}@example.com")),
+            "message {n} got 250 but is not on a ticket"
+        );
+    }
+    eprintln!(
+        "{} acknowledged before SIGKILL, all on tickets after restart ({} stored)",
+        acknowledged.len(),
+        handled.len()
+    );
+}
