@@ -413,9 +413,13 @@ impl Pipeline {
             fit_body(text)
         };
         let now = outcome.now;
+        let name: Option<String> = p
+            .from_name
+            .as_ref()
+            .map(|n| n.chars().filter(|c| !c.is_control()).collect());
         let customer = self
             .store
-            .upsert_customer(&address, p.from_name.as_deref(), now)
+            .upsert_customer(&address, name.as_deref(), now)
             .await?;
         let mut ticket = self.thread_by_references(&p.references).await?;
         if ticket.is_none()

@@ -28,6 +28,12 @@ macro_rules! mail_sql {
                 })
             }
 
+            /// Mail text as both databases can hold it: PostgreSQL text cannot contain NUL,
+            /// which broken mail does carry. The raw message keeps every byte.
+            fn text(s: &Option<String>) -> Option<String> {
+                s.as_ref().map(|s| s.replace('\0', ""))
+            }
+
             fn addresses(json: &str) -> Vec<String> {
                 serde_json::from_str(json).unwrap_or_default()
             }
@@ -137,6 +143,8 @@ macro_rules! mail_sql {
                 now: Millis,
             ) -> Result<bool> {
                 let mut tx = store.begin().await?;
+                let message_id = message_id.replace('\0', "");
+                let message_id = message_id.as_str();
                 let owner: Option<Option<i64>> = sqlx::query_scalar("SELECT inbound_id FROM mail_message_ids WHERE message_id = $1")
                     .bind(message_id)
                     .fetch_optional(&mut *tx)
@@ -163,7 +171,7 @@ macro_rules! mail_sql {
                 // Newest reference first: References lists the thread oldest first.
                 for id in message_ids.iter().rev() {
                     let ticket: Option<Option<i64>> = sqlx::query_scalar("SELECT ticket_id FROM mail_message_ids WHERE message_id = $1")
-                        .bind(id)
+                        .bind(id.replace('\0', ""))
                         .fetch_optional(store.reader())
                         .await?;
                     if let Some(Some(t)) = ticket {
@@ -189,13 +197,13 @@ macro_rules! mail_sql {
                      WHERE id = $10",
                 )
                 .bind(o.state.as_str())
-                .bind(&o.message_id)
-                .bind(&o.from_address)
-                .bind(&o.subject)
-                .bind(&o.body_text)
+                .bind(text(&o.message_id))
+                .bind(text(&o.from_address))
+                .bind(text(&o.subject))
+                .bind(text(&o.body_text))
                 .bind(o.ticket_id.map(|t| t.0))
                 .bind(o.message_ref.map(|m| m.0))
-                .bind(&o.reason)
+                .bind(text(&o.reason))
                 .bind(o.now.0)
                 .bind(o.id)
                 .execute(&mut *tx)
@@ -231,8 +239,8 @@ macro_rules! mail_sql {
                     )
                     .bind(o.id)
                     .bind(o.ticket_id.map(|t| t.0))
-                    .bind(&a.filename)
-                    .bind(&a.content_type)
+                    .bind(text(&a.filename))
+                    .bind(a.content_type.replace('\0', ""))
                     .bind(a.content.len() as i64)
                     .bind(&a.sha256)
                     .bind(&a.content)
@@ -246,9 +254,9 @@ macro_rules! mail_sql {
                          ON CONFLICT (address) DO UPDATE SET bouncing_since = COALESCE(mail_addresses.bouncing_since, excluded.bouncing_since),
                              bounce_reason = excluded.bounce_reason, bounce_count = mail_addresses.bounce_count + 1",
                     )
-                    .bind(address.to_lowercase())
+                    .bind(address.to_lowercase().replace('\0', ""))
                     .bind(o.now.0)
-                    .bind(reason)
+                    .bind(reason.replace('\0', ""))
                     .execute(&mut *tx)
                     .await?;
                 }
