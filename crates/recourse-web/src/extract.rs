@@ -13,7 +13,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "The request body is larger than this server accepts.",
+                    )
+                } else {
+                    ApiError::bad_request("invalid_body", e.body_text())
+                }
+            })?;
+        // No text we keep may hold a NUL character (PostgreSQL cannot store one, and no
+        // person types one), so refuse it here, once, for every JSON body.
+        if bytes.windows(6).any(|w| w == b"\\u0000") {
+            return Err(ApiError::unprocessable(
+                "invalid_characters",
+                "Text in the request contains a NUL character (\\u0000).",
+            ));
+        }
+        let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes)?;
         Ok(ApiJson(v))
     }
 }

@@ -222,7 +222,8 @@ on_both!(
     recovery_story,
     judge_and_coach,
     authorisation_matrix,
-    survey_page_works_and_escapes
+    survey_page_works_and_escapes,
+    nul_characters_are_refused
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -2748,4 +2749,44 @@ async fn survey_page_works_and_escapes(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+/// NUL characters are refused for every JSON body, whatever the field (PostgreSQL could
+/// not store them; nobody types them).
+async fn nul_characters_are_refused(app: TestApp) {
+    let (_, mia) = app
+        .agent("mia@example.com", Role::Manager, Experience::Senior)
+        .await;
+    let (_, t) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &mia,
+            Some(
+                json!({"customer": {"email": "ada@example.com"}, "subject": "Hi", "body": "Hello"}),
+            ),
+        )
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    for (path, body) in [
+        (
+            "/api/v1/alternatives".to_owned(),
+            json!({"name": "Bad\u{0}Name", "contact": "x"}),
+        ),
+        (
+            format!("/api/v1/tickets/{id}/escalations"),
+            json!({"reason": "agent_request", "note": "a\u{0}b"}),
+        ),
+        (
+            format!("/api/v1/tickets/{id}/cant-help"),
+            json!({"reason": "other", "explanation": "no\u{0}", "partial_solution": "x"}),
+        ),
+    ] {
+        let (status, err) = app.call("POST", &path, &mia, Some(body)).await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_characters")),
+            "{path}"
+        );
+    }
 }
