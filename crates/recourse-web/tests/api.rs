@@ -223,7 +223,8 @@ on_both!(
     judge_and_coach,
     authorisation_matrix,
     survey_page_works_and_escapes,
-    nul_characters_are_refused
+    nul_characters_are_refused,
+    mail_admin
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -2601,6 +2602,8 @@ async fn authorisation_matrix(app: TestApp) {
             Some(json!({"draft": "I can send a new one today."})),
             agents_write,
         ),
+        ("GET", "/api/v1/mailboxes", None, admins),
+        ("GET", "/api/v1/mail/inbound", None, admins),
         ("GET", "/healthz", None, public),
         ("GET", "/readyz", None, public),
     ];
@@ -2789,4 +2792,113 @@ async fn nul_characters_are_refused(app: TestApp) {
             "{path}"
         );
     }
+}
+
+/// Email administration: admins only; mailboxes; the received-mail log filtered by
+/// state; the raw message served as a download, never rendered; re-processing only
+/// what is quarantined.
+async fn mail_admin(app: TestApp) {
+    let (_, admin) = app
+        .agent("root@example.com", Role::Admin, Experience::Senior)
+        .await;
+    let (_, agent) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    assert_eq!(
+        app.call("GET", "/api/v1/mailboxes", &agent, None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, err) = app
+        .call(
+            "POST",
+            "/api/v1/mailboxes",
+            &admin,
+            Some(json!({"address": "not an address"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_email"))
+    );
+    let (status, m) = app
+        .call(
+            "POST",
+            "/api/v1/mailboxes",
+            &admin,
+            Some(json!({"address": "Support@Example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (status, m["address"].as_str()),
+        (StatusCode::CREATED, Some("support@example.com"))
+    );
+    let (_, list) = app.call("GET", "/api/v1/mailboxes", &admin, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let raw = b"From: <script>@example.com\r\nSubject: hi\r\n\r\n<b>hello</b>\r\n".to_vec();
+    let id = app
+        .store
+        .store_inbound_mail(recourse_store::NewInboundMail {
+            source: "smtp".into(),
+            envelope_from: Some("x@example.com".into()),
+            envelope_to: vec!["support@example.com".into()],
+            sha256: recourse_web::auth::sha256_hex(&String::from_utf8_lossy(&raw)),
+            raw: raw.clone(),
+            now: Millis(5),
+        })
+        .await
+        .unwrap();
+    let (status, log) = app
+        .call("GET", "/api/v1/mail/inbound?state=received", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(log[0]["id"].as_i64(), Some(id));
+    let (_, none) = app
+        .call(
+            "GET",
+            "/api/v1/mail/inbound?state=quarantined",
+            &admin,
+            None,
+        )
+        .await;
+    assert!(none.as_array().unwrap().is_empty());
+    let (status, err) = app
+        .call("GET", "/api/v1/mail/inbound?state=lost", &admin, None)
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_state"))
+    );
+    let resp = app
+        .http
+        .get(format!("{}/api/v1/mail/inbound/{id}/raw", app.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "message/rfc822");
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), raw);
+    // Only quarantined mail can be handed back.
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/mail/inbound/{id}/reprocess"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let mid = m["id"].as_i64().unwrap();
+    assert_eq!(
+        app.call("DELETE", &format!("/api/v1/mailboxes/{mid}"), &admin, None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
 }

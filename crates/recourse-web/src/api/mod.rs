@@ -3,6 +3,7 @@
 
 mod judge;
 mod ladder;
+mod mail;
 mod people;
 pub(crate) mod recovery;
 mod system;
@@ -31,6 +32,7 @@ use crate::error::ApiError;
         (name = "agents", description = "Agents and API tokens"),
         (name = "ladder", description = "The escalation ladder: rungs, escalations and handoffs, SLA policy and calendar, automatic rules, templates"),
         (name = "judge", description = "The demeanor judge and the reply coach"),
+        (name = "email", description = "Mailboxes, received mail and its quarantine"),
         (name = "webhooks", description = "Signed event deliveries to other systems"),
         (name = "recovery", description = "When we can't help: explanations, reviews, transfers, referrals, agent protection, surveys, the recovery report"),
         (name = "system", description = "Health and metrics"),
@@ -99,6 +101,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recovery::summary))
         .routes(routes!(judge::read_demeanor))
         .routes(routes!(judge::coach))
+        .routes(routes!(mail::list_mailboxes, mail::save_mailbox))
+        .routes(routes!(mail::delete_mailbox))
+        .routes(routes!(mail::list_inbound))
+        .routes(routes!(mail::reprocess))
+        .routes(routes!(mail::raw))
         .routes(routes!(people::login))
         .routes(routes!(people::logout))
         .routes(routes!(people::me))
