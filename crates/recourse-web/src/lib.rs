@@ -10,6 +10,7 @@ mod extract;
 mod metrics;
 pub mod ratelimit;
 mod survey_page;
+mod ui;
 pub mod workers;
 
 use std::sync::Arc;

@@ -1,14 +1,14 @@
 //! Route table and OpenAPI document. Routes are registered through `utoipa_axum`, so a
 //! route without an OpenAPI description cannot be added by accident.
 
-mod judge;
-mod ladder;
+pub(crate) mod judge;
+pub(crate) mod ladder;
 mod mail;
-mod people;
+pub(crate) mod people;
 pub(crate) mod recovery;
 mod system;
-mod tickets;
-mod views;
+pub(crate) mod tickets;
+pub(crate) mod views;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -134,6 +134,8 @@ pub fn router(state: AppState) -> axum::Router {
         )
         // The page behind survey links in customers' messages.
         .merge(crate::survey_page::routes())
+        // The agent console: HTML pages and their htmx fragments, plus embedded assets.
+        .merge(crate::ui::routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

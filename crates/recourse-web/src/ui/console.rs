@@ -1,0 +1,911 @@
+//! The agent's screens: the queues and the ticket page with its actions. Each action
+//! is a small form; htmx posts it and either follows the redirect it gets back or shows
+//! the error next to the form. Without script the same forms work as plain posts.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use recourse_domain::recovery::CantHelpReason;
+use recourse_domain::{Agent, EscalationReason, InterventionKind, InterventionResult, MessageKind};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{PostForm, Session, error_response, go_to, render, until, when, words};
+use crate::AppState;
+use crate::api::views::{MessageView, TicketPage, TicketView};
+use crate::api::{judge, ladder, recovery, tickets};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(queue))
+        .route("/console/tickets/{id}", get(ticket))
+        .route("/console/tickets/{id}/coach", post(coach))
+        .route("/console/tickets/{id}/reply", post(reply))
+        .route("/console/tickets/{id}/need", post(set_need))
+        .route("/console/tickets/{id}/take", post(take))
+        .route(
+            "/console/tickets/{id}/interventions",
+            post(add_intervention),
+        )
+        .route(
+            "/console/tickets/{id}/escalate",
+            get(escalate_form).post(escalate),
+        )
+        .route("/console/tickets/{id}/cant-help", post(cant_help))
+        .route("/console/tickets/{id}/transfer", post(transfer))
+        .route("/console/tickets/{id}/messages/{mid}/reveal", post(reveal))
+}
+
+fn ticket_url(id: &str) -> String {
+    format!("/console/tickets/{}", id.trim())
+}
+
+/// Agent ids to names, for authors and assignees.
+async fn agent_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
+    Ok(state
+        .store
+        .list_agents()
+        .await?
+        .into_iter()
+        .map(|a| (a.id.0, a.name))
+        .collect())
+}
+
+// ---------- queues ----------
+
+/// One queue tab: its key in the address, its label, how to ask the API for it.
+struct View {
+    key: &'static str,
+    label: &'static str,
+}
+
+const VIEWS: &[View] = &[
+    View {
+        key: "mine",
+        label: "Mine",
+    },
+    View {
+        key: "rung",
+        label: "My rung",
+    },
+    View {
+        key: "unassigned",
+        label: "Unassigned",
+    },
+    View {
+        key: "waiting",
+        label: "Waiting on customer",
+    },
+    View {
+        key: "ping_pong",
+        label: "Passed around",
+    },
+    View {
+        key: "review_pending",
+        label: "Can't-help reviews",
+    },
+];
+
+/// The queues count at most this many tickets: a number past it reads "100+", which
+/// keeps the counts cheap however many tickets the desk holds.
+const COUNT_CAP: i64 = 100;
+
+fn view_params(key: &str, my_rung: Option<&str>) -> serde_json::Value {
+    match key {
+        "rung" => json!({ "rung": my_rung.unwrap_or("frontline") }),
+        "unassigned" => json!({ "assignee": "none" }),
+        "waiting" => json!({ "status": "pending_customer" }),
+        "ping_pong" => json!({ "flag": "ping_pong" }),
+        "review_pending" => json!({ "flag": "review_pending" }),
+        _ => json!({ "assignee": "me" }),
+    }
+}
+
+async fn list(
+    state: &AppState,
+    s: &Session,
+    mut params: serde_json::Value,
+    limit: i64,
+) -> Result<TicketPage, ApiError> {
+    params["limit"] = json!(limit);
+    let p = serde_json::from_value(params)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    Ok(
+        tickets::list_tickets(State(state.clone()), s.caller(), ApiQuery(p))
+            .await?
+            .0,
+    )
+}
+
+/// The highest rung this agent may work: the queue they are most needed in.
+async fn my_rung(state: &AppState, agent: &Agent) -> Result<Option<String>, ApiError> {
+    let ladder = state.store.desk_config().await?.ladder;
+    Ok(ladder
+        .rungs()
+        .iter()
+        .rev()
+        .find(|r| r.admits(agent.role, agent.experience))
+        .map(|r| r.name.clone()))
+}
+
+struct Tab {
+    key: &'static str,
+    label: &'static str,
+    count: String,
+    current: bool,
+}
+
+struct Row {
+    id: i64,
+    number: i64,
+    subject: String,
+    status: String,
+    priority: String,
+    rung: String,
+    assignee: String,
+    flags: Vec<&'static str>,
+    /// The nearest SLA deadline in words, empty when none runs.
+    due: String,
+    overdue: bool,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage<'a> {
+    me: Option<&'a Agent>,
+    csrf: &'a str,
+    tabs: Vec<Tab>,
+    label: &'a str,
+    rows: Vec<Row>,
+    query: String,
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    view: Option<String>,
+    q: Option<String>,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    Query(q): Query<QueueQuery>,
+) -> Response {
+    match queue_inner(&state, &s, q).await {
+        Ok(r) => r,
+        Err(e) => error_response(&headers, &s, &e, "/console"),
+    }
+}
+
+async fn queue_inner(state: &AppState, s: &Session, q: QueueQuery) -> Result<Response, ApiError> {
+    let current = VIEWS
+        .iter()
+        .find(|v| Some(v.key) == q.view.as_deref())
+        .unwrap_or(&VIEWS[0]);
+    let rung = my_rung(state, &s.agent).await?;
+    // The managers' flags are for managers; agents see their own work.
+    let views: Vec<&View> = VIEWS
+        .iter()
+        .filter(|v| s.is_manager() || !matches!(v.key, "ping_pong" | "review_pending"))
+        .collect();
+    let mut tabs = Vec::with_capacity(views.len());
+    for v in &views {
+        let page = list(state, s, view_params(v.key, rung.as_deref()), COUNT_CAP).await?;
+        let n = page.tickets.len();
+        tabs.push(Tab {
+            key: v.key,
+            label: v.label,
+            count: if page.next_cursor.is_some() {
+                format!("{COUNT_CAP}+")
+            } else {
+                n.to_string()
+            },
+            current: v.key == current.key,
+        });
+    }
+    let search = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let mut params = view_params(current.key, rung.as_deref());
+    if let Some(text) = search {
+        params = json!({ "q": text });
+    }
+    let page = list(state, s, params, 50).await?;
+    let names = agent_names(state).await?;
+    let now = crate::now();
+    let rows = page
+        .tickets
+        .into_iter()
+        .map(|t| row(t, &names, now))
+        .collect();
+    Ok(render(&QueuePage {
+        me: Some(&s.agent),
+        csrf: &s.csrf,
+        tabs,
+        label: if search.is_some() {
+            "Search results"
+        } else {
+            current.label
+        },
+        rows,
+        query: search.unwrap_or_default().to_owned(),
+    }))
+}
+
+fn row(t: TicketView, names: &HashMap<i64, String>, now: recourse_domain::Millis) -> Row {
+    let mut flags = Vec::new();
+    if t.ping_pong {
+        flags.push("passed around");
+    }
+    if t.review_pending {
+        flags.push("review pending");
+    }
+    if !t.sla.breached.is_empty() {
+        flags.push("SLA breached");
+    }
+    let due = [
+        &t.sla.first_response_due,
+        &t.sla.next_update_due,
+        &t.sla.resolution_due,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .map(|d| until(d, now))
+    .unwrap_or_default();
+    Row {
+        id: t.id,
+        number: t.number,
+        subject: t.subject,
+        status: words(t.status.as_str()),
+        priority: t.priority.as_str().to_owned(),
+        rung: t.rung,
+        assignee: t
+            .assignee_id
+            .and_then(|a| names.get(&a).cloned())
+            .unwrap_or_else(|| "nobody".into()),
+        flags,
+        due: due.0,
+        overdue: due.1,
+        updated: when(&t.updated_at),
+    }
+}
+
+// ---------- the ticket page ----------
+
+struct Msg {
+    id: i64,
+    kind: &'static str,
+    author: String,
+    body: String,
+    demeanor: Option<&'static str>,
+    masked: bool,
+    when: String,
+    channel: &'static str,
+}
+
+struct Iv {
+    kind: String,
+    description: String,
+    result: &'static str,
+    by: String,
+    when: String,
+}
+
+struct Clock {
+    label: &'static str,
+    at: String,
+    rel: String,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketScreen<'a> {
+    me: Option<&'a Agent>,
+    csrf: &'a str,
+    t: TicketView,
+    customer: String,
+    supervised: bool,
+    assignee: String,
+    mine: bool,
+    messages: Vec<Msg>,
+    interventions: Vec<Iv>,
+    trajectory: Vec<(&'static str, String)>,
+    clocks: Vec<Clock>,
+    breached: Vec<String>,
+    agents: Vec<(i64, String)>,
+    rungs: Vec<(String, String)>,
+    intervention_kinds: Vec<Choice>,
+    intervention_results: Vec<Choice>,
+    cant_help_reasons: Vec<Choice>,
+    escalation_reasons: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageFragment<'a> {
+    m: &'a Msg,
+    t: &'a TicketView,
+    csrf: &'a str,
+}
+
+fn msg(m: MessageView, names: &HashMap<i64, String>, customer: &str) -> Msg {
+    let author = match (m.author.kind.as_str(), m.author.id) {
+        ("agent", Some(id)) => names.get(&id).cloned().unwrap_or_else(|| "an agent".into()),
+        ("customer", _) => customer.to_owned(),
+        _ => "the desk".into(),
+    };
+    Msg {
+        id: m.id,
+        kind: m.kind.as_str(),
+        author,
+        body: m.body,
+        demeanor: m.demeanor.map(|d| d.as_str()),
+        masked: m.masked,
+        when: when(&m.created_at),
+        channel: m.channel.as_str(),
+    }
+}
+
+struct Choice {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
+fn choices(words_: &'static [&'static str], default: &str) -> Vec<Choice> {
+    words_
+        .iter()
+        .map(|w| Choice {
+            value: w,
+            label: words(w),
+            selected: *w == default,
+        })
+        .collect()
+}
+
+async fn ticket(
+    State(state): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match ticket_inner(&state, &s, &id).await {
+        Ok(r) => r,
+        Err(e) => error_response(&headers, &s, &e, "/console"),
+    }
+}
+
+async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Response, ApiError> {
+    let detail = tickets::get_ticket(State(state.clone()), s.caller(), Path(id.to_owned()))
+        .await?
+        .0;
+    let t = detail.ticket;
+    let names = agent_names(state).await?;
+    let customer = state
+        .store
+        .get_customer(recourse_domain::CustomerId(t.customer_id))
+        .await?;
+    let customer_name = match &customer.name {
+        Some(n) => format!("{n} <{}>", customer.email.as_str()),
+        None => customer.email.as_str().to_owned(),
+    };
+    let ladder = state.store.desk_config().await?.ladder;
+    let now = crate::now();
+    let clocks = [
+        ("First response", &t.sla.first_response_due),
+        ("Next update", &t.sla.next_update_due),
+        ("Resolution", &t.sla.resolution_due),
+    ]
+    .into_iter()
+    .filter_map(|(label, due)| {
+        let due = due.as_deref()?;
+        let (rel, overdue) = until(due, now);
+        Some(Clock {
+            label,
+            at: when(due),
+            rel,
+            overdue,
+        })
+    })
+    .collect();
+    let messages = detail
+        .messages
+        .into_iter()
+        .map(|m| msg(m, &names, &customer_name))
+        .collect();
+    let interventions = detail
+        .interventions
+        .into_iter()
+        .map(|i| Iv {
+            kind: words(i.kind.as_str()),
+            description: i.description,
+            result: i.result.as_str(),
+            by: i
+                .agent_id
+                .and_then(|a| names.get(&a).cloned())
+                .unwrap_or_default(),
+            when: when(&i.created_at),
+        })
+        .collect();
+    let trajectory = detail
+        .demeanor_trajectory
+        .iter()
+        .map(|p| (p.demeanor.as_str(), when(&p.at)))
+        .collect();
+    let mut agents: Vec<(i64, String)> = names
+        .iter()
+        .filter(|(a, _)| **a != s.agent.id.0)
+        .map(|(a, n)| (*a, n.clone()))
+        .collect();
+    agents.sort_by(|a, b| a.1.cmp(&b.1));
+    let screen = TicketScreen {
+        me: Some(&s.agent),
+        csrf: &s.csrf,
+        customer: customer_name,
+        supervised: customer.supervised,
+        assignee: t
+            .assignee_id
+            .and_then(|a| names.get(&a).cloned())
+            .unwrap_or_else(|| "nobody yet".into()),
+        mine: t.assignee_id == Some(s.agent.id.0),
+        messages,
+        interventions,
+        trajectory,
+        clocks,
+        breached: t.sla.breached.iter().map(|b| words(b)).collect(),
+        agents,
+        rungs: ladder
+            .rungs()
+            .iter()
+            .map(|r| (r.name.clone(), r.title.clone()))
+            .collect(),
+        intervention_kinds: choices(InterventionKind::WORDS, ""),
+        intervention_results: choices(InterventionResult::WORDS, "pending"),
+        cant_help_reasons: choices(CantHelpReason::WORDS, ""),
+        escalation_reasons: choices(EscalationReason::WORDS, "agent_request"),
+        t,
+    };
+    Ok(render(&screen))
+}
+
+// ---------- the reply composer and its coach ----------
+
+#[derive(Deserialize)]
+struct DraftForm {
+    #[serde(default)]
+    body: String,
+}
+
+struct FlagLine {
+    kind: String,
+    explanation: String,
+    hint: String,
+    evidence: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "coach.html")]
+struct CoachFragment {
+    empty: bool,
+    flags: Vec<FlagLine>,
+    customer: Option<String>,
+}
+
+async fn coach(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<DraftForm>,
+) -> Response {
+    let draft = f.form.body;
+    if draft.trim().is_empty() {
+        return render(&CoachFragment {
+            empty: true,
+            flags: Vec::new(),
+            customer: None,
+        });
+    }
+    let ticket_id = match crate::extract::parse_id(&id, "ticket") {
+        Ok(t) => t,
+        Err(e) => return error_response(&f.headers, &f.session, &e, "/console"),
+    };
+    // Reading the draft is not enough: the ticket must be one this agent can see.
+    if let Err(e) = tickets::visible_ticket(&state, &f.session.caller(), &id).await {
+        return error_response(&f.headers, &f.session, &e, "/console");
+    }
+    let body = judge::CoachBody {
+        draft,
+        ticket_id: Some(ticket_id),
+    };
+    match judge::coach(State(state), f.session.caller(), ApiJson(body)).await {
+        Ok(v) => render(&CoachFragment {
+            empty: false,
+            flags: v
+                .0
+                .flags
+                .into_iter()
+                .map(|fl| FlagLine {
+                    kind: words(&fl.kind),
+                    explanation: fl.explanation,
+                    hint: fl.hint,
+                    evidence: fl.evidence,
+                })
+                .collect(),
+            customer: v.0.customer.map(|c| c.label),
+        }),
+        Err(e) => error_response(&f.headers, &f.session, &e, &ticket_url(&id)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    status: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<ReplyForm>,
+) -> Response {
+    let back = ticket_url(&id);
+    let kind = if f.form.kind == "note" {
+        MessageKind::Note
+    } else {
+        MessageKind::Reply
+    };
+    let status = match f.form.status.as_str() {
+        "" => None,
+        s => match recourse_domain::Status::parse(s) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let e = ApiError::bad_request("invalid_status", e.to_string());
+                return error_response(&f.headers, &f.session, &e, &back);
+            }
+        },
+    };
+    let body = crate::api::views::PostMessage {
+        kind: Some(kind),
+        body: f.form.body,
+        status,
+    };
+    match tickets::post_message(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+// ---------- need and assignee ----------
+
+#[derive(Deserialize)]
+struct NeedForm {
+    #[serde(default)]
+    need: String,
+}
+
+async fn patch(
+    state: AppState,
+    f: &PostForm<impl Sized>,
+    id: String,
+    change: serde_json::Value,
+) -> Response {
+    let back = ticket_url(&id);
+    let body = match serde_json::from_value(change) {
+        Ok(b) => b,
+        Err(e) => {
+            let e = ApiError::bad_request("invalid_form", e.to_string());
+            return error_response(&f.headers, &f.session, &e, &back);
+        }
+    };
+    match tickets::patch_ticket(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+async fn set_need(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<NeedForm>,
+) -> Response {
+    let need = f.form.need.trim().to_owned();
+    patch(state, &f, id, json!({ "need": need })).await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn take(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<Empty>,
+) -> Response {
+    let me = f.session.agent.id.0;
+    patch(state, &f, id, json!({ "assignee_id": me })).await
+}
+
+// ---------- interventions ----------
+
+#[derive(Deserialize)]
+struct InterventionForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    result: String,
+}
+
+async fn add_intervention(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<InterventionForm>,
+) -> Response {
+    let back = ticket_url(&id);
+    let parsed = InterventionKind::parse(&f.form.kind).and_then(|k| {
+        let r = match f.form.result.as_str() {
+            "" => None,
+            r => Some(InterventionResult::parse(r)?),
+        };
+        Ok((k, r))
+    });
+    let (kind, result) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            let e = ApiError::unprocessable("invalid_kind", e.to_string());
+            return error_response(&f.headers, &f.session, &e, &back);
+        }
+    };
+    let body = crate::api::views::PostIntervention {
+        kind,
+        description: f.form.description.clone(),
+        result,
+    };
+    match tickets::post_intervention(State(state), f.session.caller(), Path(id), ApiJson(body))
+        .await
+    {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+// ---------- escalation with the handoff draft ----------
+
+#[derive(Template)]
+#[template(path = "escalate.html")]
+struct EscalateFragment<'a> {
+    csrf: &'a str,
+    id: i64,
+    reason: &'a str,
+    from_rung: String,
+    to_rung: String,
+    assignee: Option<String>,
+    reply_by: String,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct ReasonQuery {
+    reason: Option<String>,
+}
+
+async fn escalate_form(
+    State(state): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ReasonQuery>,
+) -> Response {
+    let back = ticket_url(&id);
+    let reason = match q.reason.as_deref().filter(|r| !r.is_empty()) {
+        None => EscalationReason::AgentRequest,
+        Some(r) => match EscalationReason::parse(r) {
+            Ok(r) => r,
+            Err(e) => {
+                let e = ApiError::bad_request("invalid_reason", e.to_string());
+                return error_response(&headers, &s, &e, &back);
+            }
+        },
+    };
+    let ticket_id = match crate::extract::parse_id(&id, "ticket") {
+        Ok(t) => t,
+        Err(e) => return error_response(&headers, &s, &e, &back),
+    };
+    let draft = ladder::escalation_draft(
+        State(state),
+        s.caller(),
+        Path(id),
+        ApiQuery(ladder::DraftQuery {
+            reason: Some(reason),
+        }),
+    )
+    .await;
+    match draft {
+        Ok(d) => {
+            let d = d.0;
+            render(&EscalateFragment {
+                csrf: &s.csrf,
+                id: ticket_id,
+                reason: reason.as_str(),
+                from_rung: d.from_rung,
+                to_rung: d.to_rung,
+                assignee: d.assignee.map(|a| a.name),
+                reply_by: when(&d.reply_by),
+                body: d.body,
+            })
+        }
+        Err(e) => error_response(&headers, &s, &e, &back),
+    }
+}
+
+#[derive(Deserialize)]
+struct EscalateForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn escalate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<EscalateForm>,
+) -> Response {
+    let back = ticket_url(&id);
+    let reason = match EscalationReason::parse(&f.form.reason) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = ApiError::unprocessable("invalid_reason", e.to_string());
+            return error_response(&f.headers, &f.session, &e, &back);
+        }
+    };
+    let body = ladder::PostEscalation {
+        reason,
+        note: Some(f.form.note.clone()),
+        message: Some(f.form.message.clone()),
+        assignee_id: None,
+    };
+    match ladder::escalate(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+// ---------- can't help and transfer ----------
+
+#[derive(Deserialize)]
+struct CantHelpForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    explanation: String,
+    #[serde(default)]
+    partial_solution: String,
+    #[serde(default)]
+    no_partial_justification: String,
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    why_theirs: String,
+    #[serde(default)]
+    how_to_reach: String,
+}
+
+fn filled(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+async fn cant_help(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<CantHelpForm>,
+) -> Response {
+    let back = ticket_url(&id);
+    let c = &f.form;
+    let reason = match CantHelpReason::parse(&c.reason) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = ApiError::unprocessable("invalid_reason", e.to_string());
+            return error_response(&f.headers, &f.session, &e, &back);
+        }
+    };
+    let third_party = filled(&c.who).map(|who| recovery::ThirdPartyBody {
+        who,
+        why_theirs: c.why_theirs.trim().to_owned(),
+        how_to_reach: c.how_to_reach.trim().to_owned(),
+    });
+    let body = recovery::PostCantHelp {
+        reason,
+        explanation: c.explanation.clone(),
+        partial_solution: filled(&c.partial_solution),
+        no_partial_justification: filled(&c.no_partial_justification),
+        third_party,
+        handoff_summary: None,
+    };
+    match recovery::cant_help(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+#[derive(Deserialize)]
+struct TransferForm {
+    #[serde(default)]
+    to_agent_id: String,
+    #[serde(default)]
+    to_rung: String,
+    #[serde(default)]
+    customer_message: String,
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<TransferForm>,
+) -> Response {
+    let back = ticket_url(&id);
+    let to_agent_id = match f.form.to_agent_id.trim() {
+        "" => None,
+        raw => match crate::extract::parse_id(raw, "agent") {
+            Ok(a) => Some(a),
+            Err(e) => return error_response(&f.headers, &f.session, &e, &back),
+        },
+    };
+    let body = recovery::PostTransfer {
+        to_agent_id,
+        to_team_id: None,
+        to_rung: filled(&f.form.to_rung),
+        // Sent as typed (even empty): the API insists on the customer line.
+        customer_message: Some(f.form.customer_message.clone()),
+    };
+    match recovery::transfer(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+// ---------- masked messages ----------
+
+async fn reveal(
+    State(state): State<AppState>,
+    Path((id, mid)): Path<(String, String)>,
+    f: PostForm<Empty>,
+) -> Response {
+    let back = ticket_url(&id);
+    let caller = f.session.caller();
+    let shown = recovery::reveal(
+        State(state.clone()),
+        caller.clone(),
+        Path((id.clone(), mid)),
+    )
+    .await;
+    let ticket = tickets::get_ticket(State(state.clone()), caller, Path(id)).await;
+    match (shown, ticket) {
+        (Ok(m), Ok(t)) => {
+            let names = agent_names(&state).await.unwrap_or_default();
+            let m = msg(m.0, &names, "the customer");
+            let m = Msg { masked: false, ..m };
+            render(&MessageFragment {
+                m: &m,
+                t: &t.0.ticket,
+                csrf: &f.session.csrf,
+            })
+        }
+        (Err(e), _) | (_, Err(e)) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
