@@ -289,6 +289,99 @@ pub fn nps(promoters: i64, detractors: i64, answers: i64) -> Option<f64> {
     (answers > 0).then(|| 100.0 * (promoters - detractors) as f64 / answers as f64)
 }
 
+/// The recovery report's raw counts over a population of ended tickets, as the store
+/// computes them in the database. Every ratio the report shows is derived here, so the
+/// arithmetic is tested once, away from any database.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ReportCounts {
+    pub ended: i64,
+    pub outcomes: Vec<(String, i64)>,
+    pub inconsolable: i64,
+    /// Tickets whose first reading was negative (frustrated, angry, abusive).
+    pub started_negative: i64,
+    /// Of those, the ones whose latest reading is neutral or pleased.
+    pub recovered: i64,
+    /// `(to_rung, reason, count)`; never per agent.
+    pub escalations: Vec<(String, String, i64)>,
+    pub transfers: i64,
+    pub ping_pong: i64,
+    pub referrals: i64,
+    /// Referred customers who opened a new ticket after the referral.
+    pub returned_after_referral: i64,
+    pub survey_answers: i64,
+    /// Sums, so callers can average without rounding twice.
+    pub product_sum: i64,
+    pub pleasantness_sum: i64,
+    pub competence_sum: i64,
+    pub promoters: i64,
+    pub detractors: i64,
+    pub first_responses: i64,
+    pub first_response_ms_sum: i64,
+    pub resolution_ms_sum: i64,
+    /// Ended tickets whose SLA clocks never breached.
+    pub sla_met: i64,
+}
+
+impl ReportCounts {
+    /// The share of customers a desk should expect it cannot satisfy: about 2%.
+    pub const INCONSOLABLE_REFERENCE: f64 = 0.02;
+
+    pub fn inconsolable_share(&self) -> Option<f64> {
+        ratio(self.inconsolable, self.ended)
+    }
+
+    /// Of the customers who started negative, the share who ended neutral or pleased.
+    pub fn recovery_rate(&self) -> Option<f64> {
+        ratio(self.recovered, self.started_negative)
+    }
+
+    pub fn transfers_per_ticket(&self) -> Option<f64> {
+        ratio(self.transfers, self.ended)
+    }
+
+    fn mean_rating(&self, sum: i64) -> Option<f64> {
+        ratio(sum, self.survey_answers)
+    }
+
+    pub fn product_satisfaction(&self) -> Option<f64> {
+        self.mean_rating(self.product_sum)
+    }
+
+    pub fn pleasantness(&self) -> Option<f64> {
+        self.mean_rating(self.pleasantness_sum)
+    }
+
+    pub fn competence(&self) -> Option<f64> {
+        self.mean_rating(self.competence_sum)
+    }
+
+    /// The service, as the customer rated it: the mean of pleasantness and competence.
+    pub fn service_satisfaction(&self) -> Option<f64> {
+        self.mean_rating(self.pleasantness_sum + self.competence_sum)
+            .map(|m| m / 2.0)
+    }
+
+    pub fn nps(&self) -> Option<f64> {
+        nps(self.promoters, self.detractors, self.survey_answers)
+    }
+
+    pub fn first_response_minutes(&self) -> Option<f64> {
+        ratio(self.first_response_ms_sum, self.first_responses).map(|ms| ms / 60_000.0)
+    }
+
+    pub fn resolution_minutes(&self) -> Option<f64> {
+        ratio(self.resolution_ms_sum, self.ended).map(|ms| ms / 60_000.0)
+    }
+
+    pub fn sla_attainment(&self) -> Option<f64> {
+        ratio(self.sla_met, self.ended)
+    }
+}
+
+fn ratio(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
 /// Days a survey answer may still be changed.
 pub const SURVEY_EDIT_DAYS: i64 = 7;
 
@@ -415,5 +508,45 @@ mod tests {
         );
         assert_eq!(nps(5, 2, 10), Some(30.0));
         assert_eq!(nps(0, 0, 0), None);
+    }
+
+    #[test]
+    fn report_figures_come_from_the_counts() {
+        let c = ReportCounts {
+            ended: 1000,
+            inconsolable: 20,
+            started_negative: 200,
+            recovered: 50,
+            transfers: 250,
+            survey_answers: 4,
+            product_sum: 10,
+            pleasantness_sum: 20,
+            competence_sum: 16,
+            promoters: 2,
+            detractors: 1,
+            first_responses: 500,
+            first_response_ms_sum: 500 * 600_000,
+            resolution_ms_sum: 1000 * 3_600_000,
+            sla_met: 960,
+            ..ReportCounts::default()
+        };
+        assert_eq!(c.inconsolable_share(), Some(0.02));
+        assert_eq!(c.recovery_rate(), Some(0.25));
+        assert_eq!(c.transfers_per_ticket(), Some(0.25));
+        assert_eq!(c.product_satisfaction(), Some(2.5));
+        assert_eq!(c.service_satisfaction(), Some(4.5));
+        assert_eq!(c.nps(), Some(25.0));
+        assert_eq!(c.first_response_minutes(), Some(10.0));
+        assert_eq!(c.resolution_minutes(), Some(60.0));
+        assert_eq!(c.sla_attainment(), Some(0.96));
+        let empty = ReportCounts::default();
+        assert_eq!(
+            (
+                empty.inconsolable_share(),
+                empty.nps(),
+                empty.recovery_rate()
+            ),
+            (None, None, None)
+        );
     }
 }

@@ -395,33 +395,6 @@ pub struct ReportQuery {
     pub team: Option<TeamId>,
 }
 
-/// The recovery report's figures, computed in the database.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct ReportSummary {
-    pub ended: i64,
-    pub outcomes: Vec<(String, i64)>,
-    pub inconsolable: i64,
-    /// Tickets whose first reading was negative (frustrated, angry, abusive).
-    pub started_negative: i64,
-    /// Of those, the ones whose latest reading is neutral or pleased.
-    pub recovered: i64,
-    /// `(to_rung, reason, count)`; never per agent.
-    pub escalations: Vec<(String, String, i64)>,
-    pub transfers: i64,
-    pub ping_pong: i64,
-    pub referrals: i64,
-    /// Referred customers who opened a new ticket after the referral.
-    pub returned_after_referral: i64,
-    pub survey_answers: i64,
-    /// Sums, so callers can average without rounding twice.
-    pub product_sum: i64,
-    pub pleasantness_sum: i64,
-    pub competence_sum: i64,
-    pub promoters: i64,
-    pub detractors: i64,
-    pub first_responses: i64,
-    pub first_response_ms_sum: i64,
-    pub resolution_ms_sum: i64,
-    /// Ended tickets whose SLA clocks never breached.
-    pub sla_met: i64,
-}
+/// The recovery report's counts, computed in the database; the figures derived from
+/// them are the domain's (`recourse_domain::recovery::ReportCounts`).
+pub type ReportSummary = recourse_domain::recovery::ReportCounts;

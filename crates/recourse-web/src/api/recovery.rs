@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use recourse_domain::recovery::{
     Alternative, CantHelpDraft, SurveyAnswer, ThirdParty, check_cant_help, check_transfer_line,
-    nps, rank_alternatives,
+    rank_alternatives,
 };
 use recourse_domain::{
     AgentId, Body, CantHelpReason, CustomerId, MessageId, MessageKind, Outcome, Role, Status, Tag,
@@ -958,10 +958,6 @@ pub struct ReportView {
     pub sla_attainment: Option<f64>,
 }
 
-fn ratio(a: i64, b: i64) -> Option<f64> {
-    (b > 0).then(|| a as f64 / b as f64)
-}
-
 fn instant(
     raw: Option<&str>,
     field: &'static str,
@@ -1006,8 +1002,6 @@ pub async fn summary(
             team: p.team.map(TeamId),
         })
         .await?;
-    let mean = |sum: i64| (s.survey_answers > 0).then(|| sum as f64 / s.survey_answers as f64);
-    let minutes = |sum: i64, n: i64| (n > 0).then(|| sum as f64 / n as f64 / 60_000.0);
     Ok(Json(ReportView {
         from: rfc3339(from),
         to: rfc3339(to),
@@ -1022,11 +1016,11 @@ pub async fn summary(
             })
             .collect(),
         inconsolable: s.inconsolable,
-        inconsolable_share: ratio(s.inconsolable, s.ended),
-        inconsolable_reference: 0.02,
+        inconsolable_share: s.inconsolable_share(),
+        inconsolable_reference: recourse_domain::recovery::ReportCounts::INCONSOLABLE_REFERENCE,
         started_negative: s.started_negative,
         recovered: s.recovered,
-        recovery_rate: ratio(s.recovered, s.started_negative),
+        recovery_rate: s.recovery_rate(),
         escalations: s
             .escalations
             .iter()
@@ -1037,18 +1031,18 @@ pub async fn summary(
             })
             .collect(),
         transfers: s.transfers,
-        transfers_per_ticket: ratio(s.transfers, s.ended),
+        transfers_per_ticket: s.transfers_per_ticket(),
         ping_pong: s.ping_pong,
         referrals: s.referrals,
         returned_after_referral: s.returned_after_referral,
         survey_answers: s.survey_answers,
-        product_satisfaction: mean(s.product_sum),
-        service_satisfaction: mean(s.pleasantness_sum + s.competence_sum).map(|m| m / 2.0),
-        pleasantness: mean(s.pleasantness_sum),
-        competence: mean(s.competence_sum),
-        nps: nps(s.promoters, s.detractors, s.survey_answers),
-        first_response_minutes: minutes(s.first_response_ms_sum, s.first_responses),
-        resolution_minutes: minutes(s.resolution_ms_sum, s.ended),
-        sla_attainment: ratio(s.sla_met, s.ended),
+        product_satisfaction: s.product_satisfaction(),
+        service_satisfaction: s.service_satisfaction(),
+        pleasantness: s.pleasantness(),
+        competence: s.competence(),
+        nps: s.nps(),
+        first_response_minutes: s.first_response_minutes(),
+        resolution_minutes: s.resolution_minutes(),
+        sla_attainment: s.sla_attainment(),
     }))
 }
