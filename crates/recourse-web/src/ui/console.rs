@@ -95,7 +95,7 @@ const VIEWS: &[View] = &[
 
 /// The queues count at most this many tickets: a number past it reads "100+", which
 /// keeps the counts cheap however many tickets the desk holds.
-const COUNT_CAP: i64 = 100;
+pub(super) const COUNT_CAP: i64 = 100;
 
 fn view_params(key: &str, my_rung: Option<&str>) -> serde_json::Value {
     match key {
@@ -108,7 +108,7 @@ fn view_params(key: &str, my_rung: Option<&str>) -> serde_json::Value {
     }
 }
 
-async fn list(
+pub(super) async fn list(
     state: &AppState,
     s: &Session,
     mut params: serde_json::Value,

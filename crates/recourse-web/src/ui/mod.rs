@@ -8,6 +8,7 @@
 //! [`PostForm`] checks before a handler sees the form.
 
 mod console;
+mod manager;
 
 use askama::Template;
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .merge(console::routes())
+        .merge(manager::routes())
 }
 
 // ---------- assets ----------
@@ -63,6 +65,16 @@ const ASSETS: &[Asset] = &[
         name: "console.css",
         mime: "text/css; charset=utf-8",
         bytes: include_bytes!("../../assets/console.css"),
+    },
+    Asset {
+        name: "reports.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/reports.js"),
+    },
+    Asset {
+        name: "chart.umd.min.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/chart.umd.min.js"),
     },
     Asset {
         name: "console.js",
@@ -488,7 +500,7 @@ mod tests {
         }
         .render()
         .unwrap();
-        assert!(!html.contains("<script>"));
-        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("alert(1)"), "{html}");
     }
 }
