@@ -1,0 +1,326 @@
+// End-to-end tests of the agent console in a real browser: Debian's `chromium`, driven
+// by playwright-core (which never downloads a browser of its own). The real `recourse`
+// binary serves a fresh demo desk on a free loopback port; tickets for the tests are
+// created through the REST API with the demo's admin token.
+//
+//   cd tests/browser && npm ci && node --test run.mjs
+//
+// RECOURSE_BIN overrides the binary (default: `cargo build -p recourse`, then the one in
+// cargo's target directory); CHROMIUM overrides the browser (default /usr/bin/chromium).
+// Each test saves a screenshot in tests/browser/screenshots/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const shots = join(here, "screenshots");
+const PASSWORD = "recourse-demo-2026"; // the demo desk's published password
+const AGENT = "eli@demo.recourse.test";
+
+let server;
+let dataDir;
+let base;
+let token;
+let browser;
+let serverLog = "";
+
+function binary() {
+  if (process.env.RECOURSE_BIN) return process.env.RECOURSE_BIN;
+  execFileSync("cargo", ["build", "-q", "-p", "recourse", "--locked"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  const meta = JSON.parse(
+    execFileSync("cargo", ["metadata", "--format-version", "1", "--no-deps"], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    }).toString(),
+  );
+  return join(meta.target_directory, "debug", "recourse");
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+// Starts `recourse demo` and resolves with the admin API token it prints once seeded.
+async function startServer(bin) {
+  const port = await freePort();
+  dataDir = mkdtempSync(join(tmpdir(), "recourse-browser-"));
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ["demo", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
+    env: { ...process.env, RECOURSE_LOG: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const found = new Promise((ok, fail) => {
+    server.stdout.on("data", (d) => {
+      serverLog += d;
+      const m = serverLog.match(/API token for \S+ \(shown once\): (\S+)/);
+      if (m) ok(m[1]);
+    });
+    server.stderr.on("data", (d) => (serverLog += d));
+    server.on("exit", (code) => fail(new Error(`recourse exited (${code}):\n${serverLog}`)));
+  });
+  token = await found;
+  // The token is printed once the desk is seeded; wait for the listener too.
+  for (;;) {
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function api(method, path, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  // A dialog would mean injected script ran somewhere.
+  page.on("dialog", (d) => {
+    throw new Error(`unexpected dialog: ${d.message()}`);
+  });
+  return page;
+}
+
+async function signIn(page, email = AGENT) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/console`), page.getByRole("button", { name: "Sign in" }).click()]);
+}
+
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  await startServer(binary());
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("an agent signs in and sees the queues with counts", async () => {
+  const page = await newPage();
+  await page.goto(`${base}/console`);
+  assert.equal(new URL(page.url()).pathname, "/login", "strangers are sent to sign in");
+  await signIn(page);
+  const tabs = page.getByRole("navigation", { name: "Queues" });
+  for (const name of ["Mine", "My rung", "Unassigned", "Waiting on customer"]) {
+    await tabs.getByRole("link", { name: new RegExp(`^${name} \\d+\\+?$`) }).waitFor();
+  }
+  await shot(page, "console-queue", false);
+  await page.context().close();
+});
+
+test("reply with the coach, log an intervention, escalate with the handoff draft", async () => {
+  const t = await api("POST", "/api/v1/tickets", {
+    customer: { email: "sam.parcel@example.net", name: "Sam Parcel" },
+    subject: "Late again",
+    body: "My order is late again and I am really annoyed. This is unacceptable.",
+    need: "the parcel before Friday",
+  });
+  const page = await newPage();
+  await signIn(page);
+  // Find it the way an agent would: search from the queues.
+  await page.getByLabel("Search tickets").fill("annoyed unacceptable");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("link", { name: `#${t.number} Late again` }).click();
+  await page.getByRole("heading", { name: `#${t.number} Late again` }).waitFor();
+  assert.equal(await page.locator(".msg.k-inbound .badge").count(), 1, "the inbound message has a demeanor badge");
+
+  // A defensive draft: the coach flags it while the agent types.
+  const reply = page.getByLabel("Your message");
+  await reply.fill("That's not our fault, you should have read the terms. Contact the courier.");
+  const flags = page.locator("#coach [data-coach=flags]");
+  await flags.waitFor();
+  const flagText = await flags.innerText();
+  assert.match(flagText, /blames customer/);
+  await shot(page, "console-coach");
+
+  // The agent rewrites it; the flags go away.
+  const better =
+    "I'm sorry your parcel is late again, that is frustrating. I can send a replacement by express today so it reaches you before Friday; I will email you the tracking number by 5pm.";
+  await reply.fill(better);
+  await page.locator("#coach [data-coach=clear]").waitFor();
+  assert.equal(await flags.count(), 0);
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Send", exact: true }).click()]);
+  await page.locator(".msg.k-reply .body", { hasText: "send a replacement by express" }).waitFor();
+
+  // Log what was done: two fields and a click.
+  await page.getByLabel("Kind").selectOption("replacement");
+  await page.getByLabel("What was done").fill("Express replacement sent, tracking by email");
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Log it" }).click()]);
+  await page.locator(".interventions li", { hasText: "Express replacement sent" }).waitFor();
+
+  // Escalate: the draft tells the customer what was tried and who takes over.
+  await page.getByLabel("Why", { exact: true }).selectOption("customer_request");
+  await page.getByRole("button", { name: "Escalate…" }).click();
+  const draft = page.getByLabel("Message to the customer");
+  await draft.waitFor();
+  const text = await draft.inputValue();
+  assert.ok(text.length > 40, `a real draft: ${text}`);
+  await draft.fill(`${text}\n\nP.S. I have passed on your tracking details too.`);
+  await page.locator("#escalate-panel").scrollIntoViewIfNeeded();
+  await shot(page, "console-handoff");
+  await Promise.all([
+    page.waitForEvent("load"),
+    page.getByRole("button", { name: "Send the handoff and escalate" }).click(),
+  ]);
+  await page.locator(".meta .pill", { hasText: "rung: experienced" }).waitFor();
+  await page.locator(".msg.k-reply .body", { hasText: "I have passed on your tracking details too" }).waitFor();
+  const after = await api("GET", `/api/v1/tickets/${t.id}`);
+  assert.equal(after.rung, "experienced");
+  assert.equal(after.interventions.length, 1);
+
+  // Every control is labelled, and the page fits a phone without sideways scrolling.
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+      .filter((e) => e.labels.length === 0 && !e.getAttribute("aria-label"))
+      .map((e) => e.name),
+  );
+  assert.deepEqual(unlabelled, []);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `wider than a phone by ${overflow}px`);
+  await shot(page, "phone-ticket");
+  await page.context().close();
+});
+
+test("a transfer needs the customer line", async () => {
+  const t = await api("POST", "/api/v1/tickets", {
+    customer: { email: "kim.router@example.net" },
+    subject: "Which team handles invoices?",
+    body: "Hello, I need a copy of last month's invoice.",
+    need: "a copy of the invoice",
+  });
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${base}/console/tickets/${t.id}`);
+  await page.locator("summary", { hasText: "Transfer" }).click();
+  await page.getByLabel("Or to a rung").selectOption("experienced");
+  // The browser itself holds the empty form back (required); the server says the same.
+  await page.getByRole("button", { name: "Transfer" }).click();
+  assert.equal(await page.getByLabel("What we tell the customer (required)").evaluate((e) => e.validity.valueMissing), true);
+  await page.getByLabel("What we tell the customer (required)").fill("A colleague who looks after invoices takes this over and writes to you today.");
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Transfer" }).click()]);
+  await page.locator(".meta .pill", { hasText: "rung: experienced" }).waitFor();
+  await shot(page, "transfer");
+  await page.context().close();
+});
+
+const INJECTION = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b class="injected">bold</b><iframe src="javascript:alert(1)"></iframe>`;
+
+// Nothing the customer wrote may turn into markup: no injected elements, no script run.
+async function assertInert(page, where) {
+  const found = await page.evaluate(() => ({
+    pwned: window.__pwned,
+    inlineScripts: document.querySelectorAll("script:not([src])").length,
+    injected: document.querySelectorAll('img[src="x"], b.injected, iframe').length,
+  }));
+  assert.deepEqual(found, { pwned: undefined, inlineScripts: 0, injected: 0 }, where);
+}
+
+test("script and HTML in a ticket render inert in every view", async () => {
+  const t = await api("POST", "/api/v1/tickets", {
+    customer: { email: "mallory@example.net", name: `Mallory ${INJECTION}` },
+    subject: `Refund ${INJECTION}`,
+    body: `Please help ${INJECTION} "quoted" & 'single'`,
+    need: `a refund ${INJECTION}`,
+    tags: ["xss"],
+  });
+  const page = await newPage();
+  await signIn(page);
+
+  await page.goto(`${base}/console?q=Refund`);
+  await page.getByText(`#${t.number} Refund <script>`).waitFor();
+  await assertInert(page, "search results");
+
+  await page.goto(`${base}/console/tickets/${t.id}`);
+  await page.getByRole("heading", { name: `#${t.number} Refund <script>window.__pwned = 1</script>`, exact: false }).waitFor();
+  assert.ok((await page.locator(".msg.k-inbound .body").innerText()).includes('<img src=x onerror="window.__pwned = 2">'));
+  assert.equal(await page.getByLabel("What the customer needs").inputValue(), `a refund ${INJECTION}`);
+  await assertInert(page, "ticket page");
+
+  // The coach quotes the draft back; the handoff draft quotes the ticket.
+  await page.getByLabel("Your message").fill(`You should have read the terms ${INJECTION}`);
+  await page.locator("#coach [data-coach=flags]").waitFor();
+  await assertInert(page, "coach flags");
+  await page.getByRole("button", { name: "Escalate…" }).click();
+  await page.getByLabel("Message to the customer").waitFor();
+  await assertInert(page, "handoff draft");
+  await shot(page, "xss-inert");
+
+  // Take it, and it shows in the agent's own queue, still inert.
+  if (await page.getByRole("button", { name: "Take it" }).count()) {
+    await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Take it" }).click()]);
+  }
+  await page.goto(`${base}/console?view=mine`);
+  await page.getByText(`#${t.number} Refund <script>`).waitFor();
+  await assertInert(page, "my queue");
+  await page.context().close();
+});
+
+test("a manager sees what waits on them and the reports draw their charts", async () => {
+  const page = await newPage();
+  await signIn(page, "maria@demo.recourse.test");
+  await page.getByRole("link", { name: "Manage" }).click();
+  await page.getByRole("heading", { name: "What needs a manager" }).waitFor();
+  await page.getByRole("heading", { name: "Agents: load and presence" }).waitFor();
+  assert.ok((await page.locator("table").innerText()).includes("Eli Experienced"));
+  await shot(page, "manager");
+  await page.getByRole("link", { name: "Reports" }).click();
+  await page.locator("body[data-charts=drawn]").waitFor();
+  assert.equal(await page.locator("canvas").count(), 4);
+  await assertInert(page, "reports");
+  await shot(page, "reports");
+  await page.context().close();
+
+  // Agents get no manager screens.
+  const agent = await newPage();
+  await signIn(agent);
+  assert.equal(await agent.getByRole("link", { name: "Manage" }).count(), 0);
+  await agent.goto(`${base}/console/manage`);
+  await agent.getByRole("alert").filter({ hasText: "manager" }).waitFor();
+  await agent.context().close();
+});
