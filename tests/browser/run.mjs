@@ -324,3 +324,23 @@ test("a manager sees what waits on them and the reports draw their charts", asyn
   await agent.getByRole("alert").filter({ hasText: "manager" }).waitFor();
   await agent.context().close();
 });
+
+test("an abusive message stays hidden until the agent chooses to read it", async () => {
+  const t = await api("POST", "/api/v1/tickets", {
+    customer: { email: "rude.customer@example.net" },
+    subject: "Refund",
+    body: "You are a useless idiot and so is your manager.",
+  });
+  assert.equal(t.rung, "manager", "abuse goes to a manager");
+  const page = await newPage();
+  await signIn(page, "maria@demo.recourse.test");
+  await page.goto(`${base}/console/tickets/${t.id}`);
+  const first = page.locator(".msg.k-inbound").first();
+  await first.locator(".masked").waitFor();
+  assert.ok(!(await first.innerText()).includes("useless idiot"));
+  await page.getByRole("button", { name: "Hand this case on" }).waitFor();
+  await first.getByRole("button", { name: "Show the message anyway" }).click();
+  await page.locator(".msg.k-inbound .body", { hasText: "useless idiot" }).waitFor();
+  await shot(page, "revealed");
+  await page.context().close();
+});

@@ -41,6 +41,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/tickets/{id}/cant-help", post(cant_help))
         .route("/console/tickets/{id}/transfer", post(transfer))
         .route("/console/tickets/{id}/messages/{mid}/reveal", post(reveal))
+        .route("/console/tickets/{id}/hand-off", post(hand_off))
 }
 
 fn ticket_url(id: &str) -> String {
@@ -316,6 +317,8 @@ struct TicketScreen<'a> {
     supervised: bool,
     assignee: String,
     mine: bool,
+    /// Some message was abusive: the agent may pass the case on without a reason.
+    abusive: bool,
     messages: Vec<Msg>,
     interventions: Vec<Iv>,
     trajectory: Vec<(&'static str, String)>,
@@ -417,7 +420,7 @@ async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Respons
         })
     })
     .collect();
-    let messages = detail
+    let messages: Vec<Msg> = detail
         .messages
         .into_iter()
         .map(|m| msg(m, &names, &customer_name))
@@ -457,6 +460,7 @@ async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Respons
             .and_then(|a| names.get(&a).cloned())
             .unwrap_or_else(|| "nobody yet".into()),
         mine: t.assignee_id == Some(s.agent.id.0),
+        abusive: messages.iter().any(|m: &Msg| m.demeanor == Some("abusive")),
         messages,
         interventions,
         trajectory,
@@ -907,5 +911,19 @@ async fn reveal(
             })
         }
         (Err(e), _) | (_, Err(e)) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+// ---------- after abuse ----------
+
+async fn hand_off(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<Empty>,
+) -> Response {
+    let back = ticket_url(&id);
+    match recovery::hand_off(State(state), f.session.caller(), Path(id)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
