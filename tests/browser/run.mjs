@@ -325,7 +325,7 @@ test("a manager sees what waits on them and the reports draw their charts", asyn
   await agent.context().close();
 });
 
-test("an abusive message stays hidden until the agent chooses to read it", async () => {
+test("an abusive message stays hidden until revealed; the manager refers the case", async () => {
   const t = await api("POST", "/api/v1/tickets", {
     customer: { email: "rude.customer@example.net" },
     subject: "Refund",
@@ -342,5 +342,21 @@ test("an abusive message stays hidden until the agent chooses to read it", async
   await first.getByRole("button", { name: "Show the message anyway" }).click();
   await page.locator(".msg.k-inbound .body", { hasText: "useless idiot" }).waitFor();
   await shot(page, "revealed");
+
+  // The manager's last stand: refer the customer to someone who can serve them.
+  const alt = await api("POST", "/api/v1/alternatives", {
+    name: "Parcel Ombudsman",
+    serves: ["refunds"],
+    contact: "https://ombudsman.example.org",
+  });
+  await page.reload();
+  await page.locator("summary", { hasText: "Refer to someone who can help" }).click();
+  await page.getByLabel("Refer to").selectOption(String(alt.id));
+  await page.getByLabel("Why they can serve the customer better").fill("They settle refund disputes independently and can order a payout.");
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Refer and close" }).click()]);
+  await page.locator(".msg.k-reply .body", { hasText: "Parcel Ombudsman" }).waitFor();
+  const after = await api("GET", `/api/v1/tickets/${t.id}`);
+  assert.equal(after.outcome, "referred");
+  await shot(page, "referred");
   await page.context().close();
 });

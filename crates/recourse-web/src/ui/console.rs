@@ -42,6 +42,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/tickets/{id}/transfer", post(transfer))
         .route("/console/tickets/{id}/messages/{mid}/reveal", post(reveal))
         .route("/console/tickets/{id}/hand-off", post(hand_off))
+        .route("/console/tickets/{id}/refer", post(refer))
 }
 
 fn ticket_url(id: &str) -> String {
@@ -330,6 +331,9 @@ struct TicketScreen<'a> {
     intervention_results: Vec<Choice>,
     cant_help_reasons: Vec<Choice>,
     escalation_reasons: Vec<Choice>,
+    /// For a manager on the top rung: where else the customer could be served, best
+    /// match first (id, label). Empty hides the referral form.
+    referrals: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -444,6 +448,12 @@ async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Respons
         .iter()
         .map(|p| (p.demeanor.as_str(), when(&p.at)))
         .collect();
+    let on_top = ladder.top().name == t.rung;
+    let referrals = if s.is_manager() && on_top && t.status.is_active() {
+        referral_choices(state, s, id).await?
+    } else {
+        Vec::new()
+    };
     let mut agents: Vec<(i64, String)> = names
         .iter()
         .filter(|(a, _)| **a != s.agent.id.0)
@@ -476,6 +486,7 @@ async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Respons
         intervention_results: choices(InterventionResult::WORDS, "pending"),
         cant_help_reasons: choices(CantHelpReason::WORDS, ""),
         escalation_reasons: choices(EscalationReason::WORDS, "agent_request"),
+        referrals,
         t,
     };
     Ok(render(&screen))
@@ -923,6 +934,73 @@ async fn hand_off(
 ) -> Response {
     let back = ticket_url(&id);
     match recovery::hand_off(State(state), f.session.caller(), Path(id)).await {
+        Ok(_) => go_to(&f.headers, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
+    }
+}
+
+// ---------- referral, the manager's last stand ----------
+
+/// The referral directory for this ticket: suggestions first, then every other active
+/// entry, so a manager can always choose.
+async fn referral_choices(
+    state: &AppState,
+    s: &Session,
+    id: &str,
+) -> Result<Vec<(i64, String)>, ApiError> {
+    let suggested =
+        recovery::referral_suggestions(State(state.clone()), s.caller(), Path(id.to_owned()))
+            .await?
+            .0;
+    let all = recovery::list_alternatives(State(state.clone()), s.caller())
+        .await?
+        .0;
+    let mut out: Vec<(i64, String)> = suggested
+        .into_iter()
+        .map(|g| {
+            (
+                g.alternative.id,
+                format!(
+                    "{} (suggested; {})",
+                    g.alternative.name, g.alternative.contact
+                ),
+            )
+        })
+        .collect();
+    for a in all.into_iter().filter(|a| a.active) {
+        if !out.iter().any(|(id, _)| *id == a.id) {
+            out.push((a.id, format!("{} ({})", a.name, a.contact)));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct ReferForm {
+    #[serde(default)]
+    alternative_id: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn refer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<ReferForm>,
+) -> Response {
+    let back = ticket_url(&id);
+    let alternative_id = match crate::extract::parse_id(f.form.alternative_id.trim(), "referral") {
+        Ok(a) => a,
+        Err(e) => return error_response(&f.headers, &f.session, &e, &back),
+    };
+    let body = recovery::PostReferral {
+        alternative_id,
+        reason: f.form.reason.clone(),
+        message: filled(&f.form.message),
+    };
+    match recovery::refer(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
         Ok(_) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
