@@ -160,6 +160,52 @@ const REPLIES: &[&str] = &[
     "I understand how frustrating this is. I have booked a priority slot for tomorrow morning and I will check in with you once the driver has been.",
 ];
 
+/// Follow-ups from customers who are still unhappy, and from those we won back.
+const UPSET: &[&str] = &[
+    "This is the third time I have written and I still have nothing. I am really fed up with this.",
+    "Honestly this is ridiculous. Nobody has fixed anything and I am losing patience.",
+    "I am very disappointed. I expected far better than this.",
+];
+const CALM: &[&str] = &[
+    "Thank you, that sorts it out. I appreciate the help.",
+    "Great, that works for me. Thanks for being so quick.",
+    "Thanks for explaining, that makes sense now.",
+];
+
+const ALTERNATIVES: &[(&str, &[&str], &str, &str)] = &[
+    (
+        "FixIt Repair Network",
+        &["product"],
+        "https://fixit.example.org, 0800 555 0101",
+        "Repairs small appliances out of warranty.",
+    ),
+    (
+        "Parcel Claims Office",
+        &["delivery"],
+        "claims@parcels.example.org",
+        "Handles lost-parcel claims against the carrier directly.",
+    ),
+    (
+        "Consumer Money Advice",
+        &["billing", "accounts"],
+        "https://money-advice.example.org",
+        "Free help with disputed card payments.",
+    ),
+];
+
+/// How the judge reads a customer's words, as the desk stores it.
+fn reading(text: &str) -> Option<recourse_domain::Demeanor> {
+    use recourse_domain::Demeanor;
+    use recourse_judge::Label;
+    Some(match recourse_judge::read(text).label {
+        Label::Pleased => Demeanor::Pleased,
+        Label::Neutral => Demeanor::Neutral,
+        Label::Frustrated => Demeanor::Frustrated,
+        Label::Angry => Demeanor::Angry,
+        Label::Abusive => Demeanor::Abusive,
+    })
+}
+
 const NOTES: &[&str] = &[
     "Carrier confirms the scan at the depot but no proof of delivery photo.",
     "Customer has contacted us three times about this; keep replies with one owner.",
@@ -222,6 +268,24 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
             .await?;
         customer_ids.push(c.id);
     }
+    let mut alternatives = Vec::new();
+    for (name, serves, contact, notes) in ALTERNATIVES {
+        alternatives.push(
+            store
+                .save_alternative(
+                    None,
+                    recourse_store::NewAlternative {
+                        name: (*name).into(),
+                        serves: Tag::parse_all(serves)?,
+                        contact: (*contact).into(),
+                        notes: (*notes).into(),
+                        active: true,
+                    },
+                    Millis(start),
+                )
+                .await?,
+        );
+    }
     for i in 0..tickets {
         let (subject, body, need, tag) = CASES[rng.random_range(0..CASES.len())];
         let at = start + (i as i64) * (60 * 24 * 3600 * 1000 / tickets as i64);
@@ -251,7 +315,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 } else {
                     Channel::Portal
                 },
-                demeanor: None,
+                demeanor: reading(body),
                 actor,
                 now: Millis(at),
             })
@@ -330,6 +394,98 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 now: Millis(t),
             })
             .await?;
+        t += 1_800_000;
+        // The customer answers: some are still upset, some are won back.
+        if stage >= 2 {
+            let text = if rng.random_bool(0.45) {
+                UPSET[rng.random_range(0..UPSET.len())]
+            } else {
+                CALM[rng.random_range(0..CALM.len())]
+            };
+            store
+                .add_message(NewMessage {
+                    ticket_id: ticket.id,
+                    kind: MessageKind::Inbound,
+                    channel: Channel::Email,
+                    author: actor,
+                    body: Body::parse(text)?,
+                    status: None,
+                    demeanor: reading(text),
+                    now: Millis(t),
+                })
+                .await?;
+        }
+        t += 1_800_000;
+        // A few reach a manager's last stand: a referral, or (about 2%) inconsolable.
+        let last_stand = i % 50 == 7 || i % 40 == 3;
+        if stage >= 2 && last_stand {
+            let live = store.get_ticket(ticket.id).await?;
+            if live.status.is_active() {
+                for reason in [
+                    recourse_domain::EscalationReason::CustomerRequest,
+                    recourse_domain::EscalationReason::NeedsExperience,
+                ] {
+                    let _ = store
+                        .escalate(recourse_store::EscalationRequest {
+                            ticket_id: ticket.id,
+                            reason,
+                            note: None,
+                            message: None,
+                            assignee: None,
+                            channel: Channel::Email,
+                            actor: by,
+                            now: Millis(t),
+                        })
+                        .await;
+                }
+                let manager = Actor::Agent(agents[1].id);
+                if i % 50 == 7 {
+                    store
+                        .add_message(NewMessage {
+                            ticket_id: ticket.id,
+                            kind: MessageKind::Note,
+                            channel: Channel::Console,
+                            author: manager,
+                            body: Body::parse(
+                                "Offered a refund, a replacement and a call; the customer wants compensation we cannot give.",
+                            )?,
+                            status: None,
+                            demeanor: None,
+                            now: Millis(t),
+                        })
+                        .await?;
+                    store
+                        .update_ticket(
+                            ticket.id,
+                            TicketChange {
+                                status: Some(Status::Closed),
+                                outcome: Some(Outcome::Inconsolable),
+                                ..Default::default()
+                            },
+                            manager,
+                            Millis(t),
+                        )
+                        .await?;
+                } else if let Some(alt) = alternatives
+                    .iter()
+                    .find(|a| a.serves.contains(&tag.to_string()))
+                {
+                    store
+                        .refer(recourse_store::ReferralRequest {
+                            ticket_id: ticket.id,
+                            alternative_id: alt.id,
+                            reason: "This is something we cannot put right ourselves.".into(),
+                            message: None,
+                            agent_name: Some("Maria Manager".into()),
+                            channel: Channel::Email,
+                            actor: manager,
+                            now: Millis(t),
+                        })
+                        .await?;
+                }
+                continue;
+            }
+        }
         t += 3_600_000;
         if matches!(stage, 3 | 4) {
             store
@@ -343,6 +499,35 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                     Millis(t),
                 )
                 .await?;
+        }
+        if matches!(stage, 3 | 4) && rng.random_bool(0.6) {
+            let token = auth::new_secret("srv");
+            let opened = store
+                .open_survey(
+                    ticket.id,
+                    &auth::sha256_hex(&token),
+                    &format!(
+                        "How did we do? Three quick questions, and a week to change your answers: /survey/{token}"
+                    ),
+                    Millis(t),
+                )
+                .await?;
+            if opened {
+                let answer = recourse_domain::recovery::SurveyAnswer::parse(
+                    rng.random_range(2..=5),
+                    rng.random_range(3..=5),
+                    rng.random_range(3..=5),
+                    rng.random_range(4..=10),
+                )?;
+                store
+                    .answer_survey(
+                        &auth::sha256_hex(&token),
+                        answer,
+                        None,
+                        Millis(t + 7_200_000),
+                    )
+                    .await?;
+            }
         }
         match stage {
             4 => {
