@@ -21,7 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "ladder", include_str!("migrations/0003_ladder.sql")),
     (4, "recovery", include_str!("migrations/0004_recovery.sql")),
     (5, "mail", include_str!("migrations/0005_mail.sql")),
-    (6, "report_index", include_str!("migrations/0006_report_index.sql")),
+    (
+        6,
+        "report_index",
+        include_str!("migrations/0006_report_index.sql"),
+    ),
 ];
 
 /// Any constant works; it only has to be the same on every node.

@@ -21,7 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "ladder", include_str!("migrations/0002_ladder.sql")),
     (3, "recovery", include_str!("migrations/0003_recovery.sql")),
     (4, "mail", include_str!("migrations/0004_mail.sql")),
-    (5, "report_index", include_str!("migrations/0005_report_index.sql")),
+    (
+        5,
+        "report_index",
+        include_str!("migrations/0005_report_index.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
