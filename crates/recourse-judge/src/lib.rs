@@ -152,6 +152,26 @@ impl Reading {
 }
 
 /// Reads the demeanor of new text (quotes already removed, see [`new_text`]).
+/// The judge's label in the domain's words, the one mapping every channel stores.
+impl From<Label> for recourse_domain::Demeanor {
+    fn from(l: Label) -> Self {
+        use recourse_domain::Demeanor;
+        match l {
+            Label::Pleased => Demeanor::Pleased,
+            Label::Neutral => Demeanor::Neutral,
+            Label::Frustrated => Demeanor::Frustrated,
+            Label::Angry => Demeanor::Angry,
+            Label::Abusive => Demeanor::Abusive,
+        }
+    }
+}
+
+/// How a customer's message reads, judged on its new text only (quoted history and
+/// signatures stripped), so an old angry quote does not colour a calm reply.
+pub fn customer_demeanor(body: &str) -> recourse_domain::Demeanor {
+    read(&new_text(body)).label.into()
+}
+
 pub fn read(text: &str) -> Reading {
     read_with(text, model::embedded())
 }

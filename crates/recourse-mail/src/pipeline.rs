@@ -42,13 +42,7 @@ pub struct Incoming {
 /// The judge's reading of what the customer newly wrote (quotes stripped), in the
 /// domain's terms; the same mapping the web API uses for portal messages.
 fn demeanor_of(new_text: &str) -> Demeanor {
-    match recourse_judge::read(new_text).label {
-        recourse_judge::Label::Pleased => Demeanor::Pleased,
-        recourse_judge::Label::Neutral => Demeanor::Neutral,
-        recourse_judge::Label::Frustrated => Demeanor::Frustrated,
-        recourse_judge::Label::Angry => Demeanor::Angry,
-        recourse_judge::Label::Abusive => Demeanor::Abusive,
-    }
+    recourse_judge::read(new_text).label.into()
 }
 
 /// The CPU-bound part of handling a message, done off the async threads.

@@ -193,19 +193,6 @@ const ALTERNATIVES: &[(&str, &[&str], &str, &str)] = &[
     ),
 ];
 
-/// How the judge reads a customer's words, as the desk stores it.
-fn reading(text: &str) -> Option<recourse_domain::Demeanor> {
-    use recourse_domain::Demeanor;
-    use recourse_judge::Label;
-    Some(match recourse_judge::read(text).label {
-        Label::Pleased => Demeanor::Pleased,
-        Label::Neutral => Demeanor::Neutral,
-        Label::Frustrated => Demeanor::Frustrated,
-        Label::Angry => Demeanor::Angry,
-        Label::Abusive => Demeanor::Abusive,
-    })
-}
-
 const NOTES: &[&str] = &[
     "Carrier confirms the scan at the depot but no proof of delivery photo.",
     "Customer has contacted us three times about this; keep replies with one owner.",
@@ -315,7 +302,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 } else {
                     Channel::Portal
                 },
-                demeanor: reading(body),
+                demeanor: Some(recourse_judge::customer_demeanor(body)),
                 actor,
                 now: Millis(at),
             })
@@ -410,7 +397,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                     author: actor,
                     body: Body::parse(text)?,
                     status: None,
-                    demeanor: reading(text),
+                    demeanor: Some(recourse_judge::customer_demeanor(text)),
                     now: Millis(t),
                 })
                 .await?;

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use recourse_domain::{Demeanor, MessageKind, TicketId};
-use recourse_judge::{CoachInput, Label, Reading};
+use recourse_judge::{CoachInput, Reading};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,25 +13,9 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 
-/// How a customer's message reads, judged on its new text only (quoted history and
-/// signatures stripped), so an old angry quote does not colour a calm reply.
-pub(crate) fn judge(body: &str) -> Reading {
-    recourse_judge::read(&recourse_judge::new_text(body))
-}
-
-pub(crate) fn demeanor(r: &Reading) -> Demeanor {
-    match r.label {
-        Label::Pleased => Demeanor::Pleased,
-        Label::Neutral => Demeanor::Neutral,
-        Label::Frustrated => Demeanor::Frustrated,
-        Label::Angry => Demeanor::Angry,
-        Label::Abusive => Demeanor::Abusive,
-    }
-}
-
 /// The stored label for a message the customer wrote.
 pub(crate) fn reading_for(kind: MessageKind, body: &str) -> Option<Demeanor> {
-    (kind == MessageKind::Inbound).then(|| demeanor(&judge(body)))
+    (kind == MessageKind::Inbound).then(|| recourse_judge::customer_demeanor(body))
 }
 
 const MAX_TEXT: usize = 64 * 1024;
