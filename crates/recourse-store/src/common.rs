@@ -599,10 +599,25 @@ macro_rules! impl_store {
                         .await?
                         .ok_or(StoreError::NotFound("customer"))?;
                     let rung = if supervised { cfg.ladder.top() } else { cfg.ladder.first() }.clone();
+                    // The clocks start and the ticket goes to whoever on its rung is free
+                    // (with nobody free it waits in the rung's queue): decided before the
+                    // row is written, so it is written once.
+                    let sla = recourse_domain::SlaClocks::default().advance(
+                        &cfg.sla,
+                        &cfg.calendar,
+                        t.priority,
+                        recourse_domain::Status::New,
+                        recourse_domain::Status::New,
+                        SlaEvent::Created,
+                        t.now,
+                    );
+                    let pool = candidates(&mut tx).await?;
+                    let assignee = choose_assignee(&rung, &tags, false, None, &pool);
                     let number = <$store>::next_ticket_number(&mut tx).await?;
                     let row = sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO tickets (number, subject, need, status, priority, rung, customer_id, tags, created_at, updated_at)
-                         VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $8) RETURNING {TICKET_COLS}"
+                        "INSERT INTO tickets (number, subject, need, status, priority, rung, customer_id, tags, created_at, updated_at,
+                                              assignee_id, first_response_due, resolution_due, sla_next_at)
+                         VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING {TICKET_COLS}"
                     )))
                     .bind(number)
                     .bind(t.subject.as_str())
@@ -612,28 +627,32 @@ macro_rules! impl_store {
                     .bind(t.customer_id.0)
                     .bind(decode::tags_json(&tags))
                     .bind(t.now.0)
+                    .bind(assignee.map(|a| a.0))
+                    .bind(sla.first_response_due.map(|m| m.0))
+                    .bind(sla.resolution_due.map(|m| m.0))
+                    .bind(sla.next_check(&cfg.sla).map(|m| m.0))
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| map_unique(e, "that ticket"))?;
-                    let created = decode::ticket(&row)?;
-                    insert_tags(&mut tx, created.id, &tags).await?;
-                    <$store>::index_document(&mut tx, created.id, "subject", &created.subject, "")
+                    let mut ticket = decode::ticket(&row)?;
+                    insert_tags(&mut tx, ticket.id, &tags).await?;
+                    <$store>::index_document(&mut tx, ticket.id, "subject", &ticket.subject, "")
                         .await?;
                     insert_event(
                         &mut tx,
-                        Some(created.id),
+                        Some(ticket.id),
                         t.actor,
                         &EventKind::TicketCreated {
-                            subject: created.subject.clone(),
-                            priority: created.priority,
-                            rung: created.rung.clone(),
+                            subject: ticket.subject.clone(),
+                            priority: ticket.priority,
+                            rung: ticket.rung.clone(),
                         },
                         t.now,
                     )
                     .await?;
                     let message_id = insert_message(
                         &mut tx,
-                        created.id,
+                        ticket.id,
                         recourse_domain::MessageKind::Inbound,
                         t.channel,
                         t.actor,
@@ -644,7 +663,7 @@ macro_rules! impl_store {
                     .await?;
                     insert_event(
                         &mut tx,
-                        Some(created.id),
+                        Some(ticket.id),
                         t.actor,
                         &EventKind::MessageAdded {
                             message_id,
@@ -653,27 +672,11 @@ macro_rules! impl_store {
                         t.now,
                     )
                     .await?;
-                    // The clocks start and the ticket goes to whoever on the first rung
-                    // is free; with nobody free it waits in the rung's queue.
-                    let mut ticket = created.clone();
-                    ticket.sla = ticket.sla.advance(
-                        &cfg.sla,
-                        &cfg.calendar,
-                        ticket.priority,
-                        ticket.status,
-                        ticket.status,
-                        SlaEvent::Created,
-                        t.now,
-                    );
-                    let candidates = candidates(&mut tx).await?;
-                    ticket.assignee_id =
-                        choose_assignee(&rung, &ticket.tags, false, None, &candidates);
-                    let events: Vec<EventKind> = ticket
-                        .assignee_id
-                        .map(|to| EventKind::AssigneeChanged { from: None, to: Some(to) })
-                        .into_iter()
-                        .collect();
-                    save_ticket(&mut tx, &cfg, &created, &ticket, &events, Actor::System, t.now).await?;
+                    if let Some(to) = assignee {
+                        let routed = EventKind::AssigneeChanged { from: None, to: Some(to) };
+                        insert_event(&mut tx, Some(ticket.id), Actor::System, &routed, t.now).await?;
+                        note_assigned(&mut tx, assignee, t.now).await?;
+                    }
                     if t.demeanor.is_some() {
                         ticket = apply_rules(&mut tx, &cfg, ticket, message_id, t.demeanor, t.now).await?;
                     }

@@ -144,7 +144,7 @@ macro_rules! ladder_sql {
             ticket: &Ticket,
             reason: recourse_domain::EscalationReason,
             now: Millis,
-        ) -> Result<$crate::HandoffPlan> {
+        ) -> Result<($crate::HandoffPlan, Vec<Candidate>)> {
             let to = escalation_target(&cfg.ladder, ticket, reason)?.clone();
             let customer_row = sqlx::query(
                 "SELECT id, email, name, organization_id, supervised, created_at FROM customers WHERE id = $1",
@@ -169,7 +169,7 @@ macro_rules! ladder_sql {
             let target = cfg.sla.target(ticket.priority);
             let reply_by = cfg.calendar.add_business(now, target.next_update_minutes.into());
             let template = load_template(conn, "handoff").await?;
-            Ok($crate::HandoffPlan {
+            let plan = $crate::HandoffPlan {
                 ticket: ticket.clone(),
                 customer,
                 interventions,
@@ -178,7 +178,8 @@ macro_rules! ladder_sql {
                 reply_by,
                 calendar: cfg.calendar.clone(),
                 template,
-            })
+            };
+            Ok((plan, pool))
         }
 
         /// The escalation itself, inside the caller's transaction with the ticket locked.
@@ -196,12 +197,11 @@ macro_rules! ladder_sql {
             trigger: Option<MessageId>,
             now: Millis,
         ) -> Result<Ticket> {
-            let plan = gather_plan(conn, cfg, &before, reason, now).await?;
+            let (plan, pool) = gather_plan(conn, cfg, &before, reason, now).await?;
             let needs_experience = before.needs_experience
                 || reason == recourse_domain::EscalationReason::NeedsExperience;
             let assignee = match requested {
                 Some(id) => {
-                    let pool = candidates(conn).await?;
                     let ok = pool
                         .iter()
                         .find(|c| c.id == id)
@@ -409,7 +409,7 @@ macro_rules! ladder_sql {
                     .await?
                     .ok_or(StoreError::NotFound("ticket"))?;
                 let ticket = decode::ticket(&row)?;
-                gather_plan(&mut conn, &cfg, &ticket, reason, now).await
+                Ok(gather_plan(&mut conn, &cfg, &ticket, reason, now).await?.0)
             }
 
             pub(crate) async fn escalate(store: &$store, r: $crate::EscalationRequest) -> Result<Ticket> {
@@ -603,6 +603,8 @@ macro_rules! ladder_sql {
 
             pub(crate) async fn sweep_sla(store: &$store, now: Millis, limit: i64) -> Result<$crate::SweepReport> {
                 let mut report = $crate::SweepReport::default();
+                // How the desk works is read once per pass (when there is work), not per ticket.
+                let mut cfg: Option<DeskConfig> = None;
                 // One short transaction per due ticket: a breach storm never holds locks
                 // (tickets, the agents it routes to) long enough to stall live work.
                 // On PostgreSQL `SKIP LOCKED` lets several nodes sweep at once, each
@@ -617,8 +619,11 @@ macro_rules! ladder_sql {
                     .fetch_optional(&mut *tx)
                     .await?;
                     let Some(id) = claimed else { break };
-                    let cfg = load_config(&mut tx).await?;
-                    sweep_one(&mut tx, &cfg, TicketId(id), now, &mut report).await?;
+                    if cfg.is_none() {
+                        cfg = Some(load_config(&mut tx).await?);
+                    }
+                    let Some(cfg) = cfg.as_ref() else { break };
+                    sweep_one(&mut tx, cfg, TicketId(id), now, &mut report).await?;
                     tx.commit().await?;
                 }
                 Ok(report)
