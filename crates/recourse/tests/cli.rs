@@ -207,14 +207,40 @@ fn operator_flow_and_graceful_shutdown() {
     assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");
 }
 
-#[test]
-fn db_copy_moves_a_desk_to_postgres() {
+/// A fresh, empty database on the test PostgreSQL server, as a URL; `None` (the test
+/// skips) when `RECOURSE_TEST_PG_URL` is not set, which CI never allows.
+fn fresh_pg_database(tag: &str) -> Option<String> {
     let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must set RECOURSE_TEST_PG_URL"
         );
         eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+        return None;
+    };
+    let name = format!(
+        "recourse_{tag}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+            % 1_000_000_000
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+    Some(format!("{}/{name}", pg.rsplit_once('/').unwrap().0))
+}
+
+#[test]
+fn db_copy_moves_a_desk_to_postgres() {
+    let Some(target) = fresh_pg_database("copy") else {
         return;
     };
     let dir = TempDir::new("copy");
@@ -254,23 +280,6 @@ fn db_copy_moves_a_desk_to_postgres() {
         .success()
     );
 
-    let name = format!("recourse_cli_copy_{}", std::process::id());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    });
-    let target = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
     let from = format!("sqlite://{}", dir.0.join("recourse.db").display());
 
     let out = recourse(
@@ -320,37 +329,15 @@ fn db_copy_moves_a_desk_to_postgres() {
 /// afterwards (a restart) finds nothing left to do.
 #[test]
 fn two_sweeper_processes_escalate_each_due_ticket_once() {
-    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set RECOURSE_TEST_PG_URL"
-        );
-        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+    let Some(url) = fresh_pg_database("sweep") else {
         return;
     };
-    let name = format!(
-        "recourse_sweep_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros()
-            % 1_000_000_000
-    );
-    let (prefix, _) = pg.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let created = 30;
     let tickets = rt.block_on(async {
         use recourse_domain::{
             Actor, Body, Channel, EmailAddress, Experience, PersonName, Priority, Role, Subject,
         };
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
         let store = recourse_store::open(&url).await.unwrap();
         for (email, experience) in [
             ("jo@example.com", Experience::Junior),
@@ -535,35 +522,9 @@ fn crash_safety_sqlite() {
 
 #[test]
 fn crash_safety_postgres() {
-    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set RECOURSE_TEST_PG_URL"
-        );
-        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+    let Some(url) = fresh_pg_database("crash") else {
         return;
     };
-    let name = format!(
-        "recourse_crash_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros()
-            % 1_000_000_000
-    );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    });
-    drop(rt);
-    let (prefix, _) = pg.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
     crash::run(vec!["--database-url".into(), url.clone()], url);
 }
 
@@ -572,34 +533,10 @@ fn crash_safety_postgres() {
 /// exactly once by the three sweepers while one node is killed and restarted.
 #[test]
 fn three_nodes_on_one_postgres() {
-    let Ok(pg) = std::env::var("RECOURSE_TEST_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set RECOURSE_TEST_PG_URL"
-        );
-        eprintln!("RECOURSE_TEST_PG_URL not set: skipping");
+    let Some(url) = fresh_pg_database("nodes") else {
         return;
     };
-    let name = format!(
-        "recourse_nodes_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros()
-            % 1_000_000_000
-    );
-    let (prefix, _) = pg.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    });
     let node = {
         let url = url.clone();
         move || {
