@@ -31,7 +31,26 @@ fn parse<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T> {
     serde_json::from_str(value).map_err(|e| StoreError::Corrupt(format!("setting {key}: {e}")))
 }
 
+/// The last configuration built, with the rows it came from. Rows change only when an
+/// admin edits a setting, so most transactions reuse the parsed configuration instead
+/// of parsing JSON and looking up a time zone on every write.
+static LAST: std::sync::Mutex<Option<(Vec<(String, String)>, DeskConfig)>> =
+    std::sync::Mutex::new(None);
+
 impl DeskConfig {
+    /// [`DeskConfig::from_settings`], reusing the last result when the rows are the same.
+    pub fn from_settings_cached(rows: &[(String, String)]) -> Result<DeskConfig> {
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, cfg)) = last.as_ref()
+            && seen.as_slice() == rows
+        {
+            return Ok(cfg.clone());
+        }
+        let cfg = DeskConfig::from_settings(rows)?;
+        *last = Some((rows.to_vec(), cfg.clone()));
+        Ok(cfg)
+    }
+
     /// Builds the configuration from stored rows; anything not stored takes its default.
     pub fn from_settings(rows: &[(String, String)]) -> Result<DeskConfig> {
         let get = |k: &str| {

@@ -21,7 +21,7 @@ macro_rules! ladder_sql {
 
         pub(super) async fn load_config(conn: &mut $conn) -> Result<DeskConfig> {
             let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT key, value FROM settings WHERE key IN ($1, $2, $3, $4)",
+                "SELECT key, value FROM settings WHERE key IN ($1, $2, $3, $4) ORDER BY key",
             )
             .bind(keys::LADDER)
             .bind(keys::SLA_POLICY)
@@ -29,7 +29,7 @@ macro_rules! ladder_sql {
             .bind(keys::ESCALATION_RULES)
             .fetch_all(&mut *conn)
             .await?;
-            DeskConfig::from_settings(&rows)
+            DeskConfig::from_settings_cached(&rows)
         }
 
         async fn load_template(
