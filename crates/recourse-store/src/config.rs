@@ -34,8 +34,10 @@ fn parse<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T> {
 /// The last configuration built, with the rows it came from. Rows change only when an
 /// admin edits a setting, so most transactions reuse the parsed configuration instead
 /// of parsing JSON and looking up a time zone on every write.
-static LAST: std::sync::Mutex<Option<(Vec<(String, String)>, DeskConfig)>> =
-    std::sync::Mutex::new(None);
+static LAST: std::sync::Mutex<Option<(SettingRows, DeskConfig)>> = std::sync::Mutex::new(None);
+
+/// `(key, value)` rows of `settings`, in key order.
+type SettingRows = Vec<(String, String)>;
 
 impl DeskConfig {
     /// [`DeskConfig::from_settings`], reusing the last result when the rows are the same.
