@@ -118,6 +118,17 @@ pub enum EventKind {
         agent_id: AgentId,
         present: bool,
     },
+    /// An admin changed an agent's role, experience, team, capacity or sign-in; the
+    /// values are those after the change.
+    AgentChanged {
+        agent_id: AgentId,
+        role: crate::Role,
+        experience: crate::Experience,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team_id: Option<crate::TeamId>,
+        capacity: i32,
+        active: bool,
+    },
     /// The desk told the customer it cannot do what they asked (or, without a partial
     /// solution, asked a manager to review that first).
     CantHelp {
@@ -187,6 +198,7 @@ impl EventKind {
             EventKind::DemeanorRead { .. } => "demeanor_read",
             EventKind::SettingChanged { .. } => "setting_changed",
             EventKind::PresenceChanged { .. } => "presence_changed",
+            EventKind::AgentChanged { .. } => "agent_changed",
             EventKind::CantHelp { .. } => "cant_help",
             EventKind::CantHelpReviewed { .. } => "cant_help_reviewed",
             EventKind::Transferred { .. } => "transferred",

@@ -502,6 +502,51 @@ macro_rules! impl_store {
                 }
 
                 async fn create_api_token(&self, t: NewApiToken) -> Result<ApiToken> {
+                async fn update_agent(&self, id: AgentId, c: $crate::AgentChange, actor: Actor, now: Millis) -> Result<Agent> {
+                    let mut tx = self.begin().await?;
+                    // Switching someone off also marks them away, so routing passes them by.
+                    let row = sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE agents SET role = COALESCE($1, role), experience = COALESCE($2, experience),
+                           team_id = CASE WHEN $3 THEN $4 ELSE team_id END, capacity = COALESCE($5, capacity),
+                           active = COALESCE($6, active), present = CASE WHEN $6 = FALSE THEN FALSE ELSE present END
+                         WHERE id = $7 RETURNING {AGENT_COLS}"
+                    )))
+                    .bind(c.role.map(|r| r.as_str()))
+                    .bind(c.experience.map(|e| e.as_str()))
+                    .bind(c.team_id.is_some())
+                    .bind(c.team_id.flatten().map(|t| t.0))
+                    .bind(c.capacity.map(i64::from))
+                    .bind(c.active)
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| map_unique(e, "that agent"))?
+                    .ok_or(StoreError::NotFound("agent"))?;
+                    let agent = decode::agent(&row)?;
+                    let kind = EventKind::AgentChanged {
+                        agent_id: agent.id,
+                        role: agent.role,
+                        experience: agent.experience,
+                        team_id: agent.team_id,
+                        capacity: agent.capacity,
+                        active: agent.active,
+                    };
+                    insert_event(&mut tx, None, actor, &kind, now).await?;
+                    tx.commit().await?;
+                    Ok(agent)
+                }
+
+                async fn open_tickets_by_agent(&self) -> Result<Vec<(AgentId, i64)>> {
+                    let rows: Vec<(i64, i64)> = sqlx::query_as(
+                        "SELECT assignee_id, COUNT(*) FROM tickets
+                         WHERE assignee_id IS NOT NULL AND status IN ('new', 'open', 'pending_customer')
+                         GROUP BY assignee_id",
+                    )
+                    .fetch_all(self.reader())
+                    .await?;
+                    Ok(rows.into_iter().map(|(a, n)| (AgentId(a), n)).collect())
+                }
+
                     let (kind, pid) = t.principal.parts();
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO api_tokens (token_hash, name, principal_kind, principal_id, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -549,6 +594,13 @@ macro_rules! impl_store {
                 }
 
                 async fn create_session(&self, s: NewSession) -> Result<()> {
+                async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+                    let rows = sqlx::query("SELECT id, name, principal_kind, principal_id, scope, created_at, revoked_at FROM api_tokens ORDER BY id DESC")
+                        .fetch_all(self.reader())
+                        .await?;
+                    rows.iter().map(decode::api_token).collect()
+                }
+
                     let (kind, pid) = s.principal.parts();
                     let mut tx = self.begin().await?;
                     // Expired sessions are swept whenever a new one starts, so the table stays small.

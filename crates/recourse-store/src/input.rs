@@ -21,6 +21,18 @@ pub struct NewAgent {
     pub now: Millis,
 }
 
+/// An admin's change to an agent; `None` leaves that field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChange {
+    pub role: Option<Role>,
+    pub experience: Option<Experience>,
+    /// `Some(None)` takes the agent out of their team.
+    pub team_id: Option<Option<TeamId>>,
+    pub capacity: Option<i32>,
+    /// `false` stops the agent signing in and using their tokens; history stays theirs.
+    pub active: Option<bool>,
+}
+
 /// Whose credential a token or session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {

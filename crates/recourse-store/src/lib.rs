@@ -92,11 +92,25 @@ pub trait Store: Send + Sync + 'static {
     async fn set_agent_password(&self, id: AgentId, password_hash: &str) -> Result<()>;
 
     // --- credentials ---
+    /// Changes an agent's role, experience, team, capacity or whether they may sign in,
+    /// and records the change. Switching an agent off also marks them away.
+    async fn update_agent(
+        &self,
+        id: AgentId,
+        change: AgentChange,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Agent>;
+    /// How many open (not resolved or closed) tickets each agent holds; agents holding
+    /// none are left out.
+    async fn open_tickets_by_agent(&self) -> Result<Vec<(AgentId, i64)>>;
     async fn create_api_token(&self, token: NewApiToken) -> Result<ApiToken>;
     async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>>;
     async fn revoke_api_token(&self, id: i64, now: Millis) -> Result<()>;
     async fn create_session(&self, session: NewSession) -> Result<()>;
     async fn session_by_hash(&self, id_hash: &str, now: Millis) -> Result<Option<Session>>;
+    /// Every token, newest first (hashes are not returned).
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
 
     // --- tickets ---
