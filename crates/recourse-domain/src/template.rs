@@ -70,6 +70,16 @@ Your case \"{{subject}}\" (ticket #{{ticket_number}}) has come to an end. Would 
 
 You can change your answers for a week.";
 
+/// The variables a canned reply (a saved answer an agent drops into the composer) may
+/// use. Canned replies are not desk templates, so they are not in [`TEMPLATE_KEYS`].
+pub const CANNED_REPLY_VARIABLES: &[&str] = &[
+    "customer_name",
+    "ticket_number",
+    "subject",
+    "need",
+    "agent_name",
+];
+
 pub fn default_template(key: &str) -> Option<&'static str> {
     match key {
         "handoff" => Some(DEFAULT_HANDOFF),
@@ -95,6 +105,15 @@ impl Template {
                 format!("There is no template called `{key}`."),
             ));
         };
+        Template::checked(key, vars, body)
+    }
+
+    /// A canned reply's text, checked against [`CANNED_REPLY_VARIABLES`].
+    pub fn canned_reply(body: &str) -> Result<Template, ValidationError> {
+        Template::checked("canned_reply", CANNED_REPLY_VARIABLES, body)
+    }
+
+    fn checked(key: &'static str, vars: &[&str], body: &str) -> Result<Template, ValidationError> {
         if body.trim().is_empty() || body.len() > 20_000 {
             return Err(ValidationError::new(
                 "body",
@@ -233,6 +252,25 @@ pub fn draft_handoff(template: &Template, f: &HandoffFacts<'_>) -> String {
 mod tests {
     use super::*;
     use crate::{InterventionId, Millis, TicketId};
+
+    #[test]
+    fn canned_replies_know_their_own_variables() {
+        let t =
+            Template::canned_reply("Hello {{customer_name}}, about #{{ticket_number}}: {{ need }}")
+                .unwrap();
+        assert_eq!(t.key(), "canned_reply");
+        let out = t.render(|v| format!("<{v}>"));
+        assert_eq!(out, "Hello <customer_name>, about #<ticket_number>: <need>");
+        let e = Template::canned_reply("Hi {{survey_link}}").unwrap_err();
+        assert_eq!(e.code, "unknown_variable");
+        assert!(e.message.contains("agent_name"), "{}", e.message);
+        assert_eq!(
+            Template::canned_reply("  ").unwrap_err().code,
+            "invalid_template"
+        );
+        // Desk templates are unchanged: a canned-reply variable is not a handoff one.
+        assert!(Template::parse("handoff", "{{need}}").is_err());
+    }
 
     fn intervention(
         kind: InterventionKind,

@@ -101,6 +101,7 @@ macro_rules! impl_store {
             $crate::ladder_sql::ladder_sql!($store, $db, $conn);
             $crate::recovery_sql::recovery_sql!($store, $db, $conn);
             $crate::mail_sql::mail_sql!($store, $db, $conn);
+            $crate::console_sql::console_sql!($store, $db, $conn);
             use $crate::{
                 ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention,
                 NewMessage, NewSession, NewTicket, Result, SearchHit, SearchQuery, Session,
@@ -1102,6 +1103,30 @@ macro_rules! impl_store {
                     mail::outbound_mail(self, ticket).await
                 }
                 // --- end email ---
+
+                async fn console_queue(&self, q: &$crate::ConsoleQueue, limit: i64) -> Result<Vec<Ticket>> {
+                    console::queue(self, q, limit).await
+                }
+
+                async fn count_console_queue(&self, q: &$crate::ConsoleQueue, cap: i64) -> Result<i64> {
+                    console::count(self, q, cap).await
+                }
+
+                async fn canned_replies(&self) -> Result<Vec<$crate::CannedReply>> {
+                    console::canned_replies(self).await
+                }
+
+                async fn canned_reply(&self, id: i64) -> Result<$crate::CannedReply> {
+                    console::canned_reply(self, id).await
+                }
+
+                async fn save_canned_reply(&self, id: Option<i64>, c: $crate::NewCannedReply, now: Millis) -> Result<$crate::CannedReply> {
+                    console::save_canned_reply(self, id, c, now).await
+                }
+
+                async fn delete_canned_reply(&self, id: i64) -> Result<()> {
+                    console::delete_canned_reply(self, id).await
+                }
 
                 async fn seed_tickets(&self, spec: &$crate::SeedSpec) -> Result<u64> {
                     let mut tx = self.begin().await?;

@@ -4,6 +4,7 @@
 //! conformance suite in `tests/` runs one story against both.
 
 mod common;
+mod console_sql;
 pub mod config;
 mod decode;
 mod input;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 pub use config::DeskConfig;
+pub use console_sql::{CannedReply, ConsoleQueue, NewCannedReply};
 pub use input::*;
 pub use mail_input::*;
 pub use postgres::PgStore;
@@ -317,6 +319,24 @@ pub trait Store: Send + Sync + 'static {
     /// Bulk path for scale runs and benchmarks: `spec.count` open tickets with one
     /// inbound message each, written set-wise (no per-ticket events or routing).
     async fn seed_tickets(&self, spec: &SeedSpec) -> Result<u64>;
+
+    // --- the agent console ---
+    /// One of the console's queues, newest first (the breaching-soon queue: most
+    /// urgent first).
+    async fn console_queue(&self, queue: &ConsoleQueue, limit: i64) -> Result<Vec<Ticket>>;
+    /// How many tickets a queue holds, counting no further than `cap`.
+    async fn count_console_queue(&self, queue: &ConsoleQueue, cap: i64) -> Result<i64>;
+    /// Every canned reply, by title.
+    async fn canned_replies(&self) -> Result<Vec<CannedReply>>;
+    async fn canned_reply(&self, id: i64) -> Result<CannedReply>;
+    /// Creates (`id: None`) or replaces a canned reply; titles are unique.
+    async fn save_canned_reply(
+        &self,
+        id: Option<i64>,
+        reply: NewCannedReply,
+        now: Millis,
+    ) -> Result<CannedReply>;
+    async fn delete_canned_reply(&self, id: i64) -> Result<()>;
 
     // --- whole-database operations (db copy, reports) ---
     async fn count_rows(&self, table: &str) -> Result<i64>;

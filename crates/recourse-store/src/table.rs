@@ -344,6 +344,17 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "canned_replies",
+        columns: &[
+            ("id", Int),
+            ("title", Text),
+            ("body", Text),
+            ("created_by", Int),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    },
+    Table {
         name: "outbound_mail",
         columns: &[
             ("id", Int),

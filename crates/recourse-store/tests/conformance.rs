@@ -2370,6 +2370,17 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
     // The email tables: a mailbox, a received message with its Message-ID and an
     // attachment, a bouncing address; the replies above filled the outbox.
     fill_mail(s, tickets[1], team.id).await;
+    s.save_canned_reply(
+        None,
+        recourse_store::NewCannedReply {
+            title: "Parcel late".into(),
+            body: "Hello {{customer_name}}, I can send a new one today.".into(),
+            author: Some(grace.id),
+        },
+        t(76),
+    )
+    .await
+    .unwrap();
     let bob = s
         .set_supervised(bob.id, true, by_grace, t(75))
         .await

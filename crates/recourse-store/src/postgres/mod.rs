@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_index",
         include_str!("migrations/0006_report_index.sql"),
     ),
+    (8, "console", include_str!("migrations/0008_console.sql")),
 ];
 
 /// Any constant works; it only has to be the same on every node.
