@@ -179,6 +179,37 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every `type` tag, for choosing which events a webhook receives. A test checks
+    /// it against [`EventKind::name`].
+    pub const NAMES: &'static [&'static str] = &[
+        "ticket_created",
+        "message_added",
+        "status_changed",
+        "priority_changed",
+        "need_changed",
+        "assignee_changed",
+        "tags_changed",
+        "intervention_recorded",
+        "outcome_set",
+        "escalated",
+        "moved_down",
+        "sla_warning",
+        "sla_breached",
+        "demeanor_read",
+        "setting_changed",
+        "presence_changed",
+        "agent_changed",
+        "cant_help",
+        "cant_help_reviewed",
+        "transferred",
+        "ping_pong_flagged",
+        "referred",
+        "message_revealed",
+        "handed_off",
+        "supervision_changed",
+        "survey_answered",
+    ];
+
     /// The `type` tag, also stored in its own column so history can be filtered cheaply.
     pub fn name(&self) -> &'static str {
         match self {
@@ -215,6 +246,27 @@ impl EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_name_is_an_event_type() {
+        for (i, n) in EventKind::NAMES.iter().enumerate() {
+            assert!(!EventKind::NAMES[..i].contains(n), "{n} twice");
+            // A known type fails only for its missing fields, never as an unknown variant.
+            let e = serde_json::from_value::<EventKind>(serde_json::json!({ "type": n }));
+            if let Err(e) = e {
+                assert!(!e.to_string().contains("unknown variant"), "{n}: {e}");
+            }
+        }
+        let e = EventKind::AgentChanged {
+            agent_id: AgentId(1),
+            role: crate::Role::Agent,
+            experience: crate::Experience::Junior,
+            team_id: None,
+            capacity: 5,
+            active: false,
+        };
+        assert!(EventKind::NAMES.contains(&e.name()));
+    }
 
     #[test]
     fn events_round_trip_through_json() {

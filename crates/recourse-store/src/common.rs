@@ -157,9 +157,12 @@ macro_rules! impl_store {
                     .bind(at.0)
                     .fetch_one(&mut *conn)
                     .await?;
-                sqlx::query("INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) SELECT id, $1, $2, $2 FROM webhooks WHERE active = TRUE")
+                // `events` is ' kind other_kind ' (or '' for all); `_` is escaped so the
+                // pattern matches the name exactly.
+                sqlx::query("INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) SELECT id, $1, $2, $2 FROM webhooks WHERE active = TRUE AND (events = '' OR events LIKE $3 ESCAPE '\\')")
                     .bind(id)
                     .bind(at.0)
+                    .bind(format!("% {} %", kind.name().replace('_', "\\_")))
                     .execute(&mut *conn)
                     .await?;
                 Ok(())
@@ -502,7 +505,6 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
-                async fn create_api_token(&self, t: NewApiToken) -> Result<ApiToken> {
                 async fn update_agent(&self, id: AgentId, c: $crate::AgentChange, actor: Actor, now: Millis) -> Result<Agent> {
                     let mut tx = self.begin().await?;
                     // Switching someone off also marks them away, so routing passes them by.
@@ -548,6 +550,7 @@ macro_rules! impl_store {
                     Ok(rows.into_iter().map(|(a, n)| (AgentId(a), n)).collect())
                 }
 
+                async fn create_api_token(&self, t: NewApiToken) -> Result<ApiToken> {
                     let (kind, pid) = t.principal.parts();
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO api_tokens (token_hash, name, principal_kind, principal_id, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -594,7 +597,6 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
-                async fn create_session(&self, s: NewSession) -> Result<()> {
                 async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
                     let rows = sqlx::query("SELECT id, name, principal_kind, principal_id, scope, created_at, revoked_at FROM api_tokens ORDER BY id DESC")
                         .fetch_all(self.reader())
@@ -602,6 +604,7 @@ macro_rules! impl_store {
                     rows.iter().map(decode::api_token).collect()
                 }
 
+                async fn create_session(&self, s: NewSession) -> Result<()> {
                     let (kind, pid) = s.principal.parts();
                     let mut tx = self.begin().await?;
                     // Expired sessions are swept whenever a new one starts, so the table stays small.
@@ -946,8 +949,8 @@ macro_rules! impl_store {
                     ladder::sweep_sla(self, now, limit).await
                 }
 
-                async fn create_webhook(&self, url: &str, secret: &str, now: Millis) -> Result<$crate::Webhook> {
-                    ladder::create_webhook(self, url, secret, now).await
+                async fn create_webhook(&self, url: &str, secret: &str, events: &[String], now: Millis) -> Result<$crate::Webhook> {
+                    ladder::create_webhook(self, url, secret, events, now).await
                 }
 
                 async fn list_webhooks(&self) -> Result<Vec<$crate::Webhook>> {

@@ -281,6 +281,8 @@ pub struct Webhook {
     pub id: i64,
     pub url: String,
     pub active: bool,
+    /// The event types it receives; empty means all of them.
+    pub events: Vec<String>,
     pub created_at: Millis,
 }
 

@@ -689,18 +689,22 @@ macro_rules! ladder_sql {
                 Ok(())
             }
 
-            pub(crate) async fn create_webhook(store: &$store, url: &str, secret: &str, now: Millis) -> Result<$crate::Webhook> {
-                let id: i64 = sqlx::query_scalar("INSERT INTO webhooks (url, secret, active, created_at) VALUES ($1, $2, TRUE, $3) RETURNING id")
+            pub(crate) async fn create_webhook(store: &$store, url: &str, secret: &str, events: &[String], now: Millis) -> Result<$crate::Webhook> {
+                // Stored space-delimited with a space at each end, so the outbox can match
+                // one name with LIKE on both backends.
+                let list = if events.is_empty() { String::new() } else { format!(" {} ", events.join(" ")) };
+                let id: i64 = sqlx::query_scalar("INSERT INTO webhooks (url, secret, active, events, created_at) VALUES ($1, $2, TRUE, $3, $4) RETURNING id")
                     .bind(url)
                     .bind(secret)
+                    .bind(&list)
                     .bind(now.0)
                     .fetch_one(store.writer())
                     .await?;
-                Ok($crate::Webhook { id, url: url.to_owned(), active: true, created_at: now })
+                Ok($crate::Webhook { id, url: url.to_owned(), active: true, events: events.to_vec(), created_at: now })
             }
 
             pub(crate) async fn list_webhooks(store: &$store) -> Result<Vec<$crate::Webhook>> {
-                let rows = sqlx::query("SELECT id, url, active, created_at FROM webhooks ORDER BY id")
+                let rows = sqlx::query("SELECT id, url, active, events, created_at FROM webhooks ORDER BY id")
                     .fetch_all(store.reader())
                     .await?;
                 rows.iter()
@@ -709,6 +713,7 @@ macro_rules! ladder_sql {
                             id: r.try_get("id")?,
                             url: r.try_get("url")?,
                             active: r.try_get("active")?,
+                            events: r.try_get::<String, _>("events")?.split_whitespace().map(str::to_owned).collect(),
                             created_at: Millis(r.try_get("created_at")?),
                         })
                     })

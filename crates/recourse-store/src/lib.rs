@@ -92,8 +92,6 @@ pub trait Store: Send + Sync + 'static {
     /// The agent and their password hash, for login.
     async fn agent_credentials(&self, email: &EmailAddress) -> Result<Option<(Agent, String)>>;
     async fn set_agent_password(&self, id: AgentId, password_hash: &str) -> Result<()>;
-
-    // --- credentials ---
     /// Changes an agent's role, experience, team, capacity or whether they may sign in,
     /// and records the change. Switching an agent off also marks them away.
     async fn update_agent(
@@ -106,13 +104,15 @@ pub trait Store: Send + Sync + 'static {
     /// How many open (not resolved or closed) tickets each agent holds; agents holding
     /// none are left out.
     async fn open_tickets_by_agent(&self) -> Result<Vec<(AgentId, i64)>>;
+
+    // --- credentials ---
     async fn create_api_token(&self, token: NewApiToken) -> Result<ApiToken>;
     async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>>;
     async fn revoke_api_token(&self, id: i64, now: Millis) -> Result<()>;
-    async fn create_session(&self, session: NewSession) -> Result<()>;
-    async fn session_by_hash(&self, id_hash: &str, now: Millis) -> Result<Option<Session>>;
     /// Every token, newest first (hashes are not returned).
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+    async fn create_session(&self, session: NewSession) -> Result<()>;
+    async fn session_by_hash(&self, id_hash: &str, now: Millis) -> Result<Option<Session>>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
 
     // --- tickets ---
@@ -177,7 +177,14 @@ pub trait Store: Send + Sync + 'static {
     async fn sweep_sla(&self, now: Millis, limit: i64) -> Result<SweepReport>;
 
     // --- webhooks ---
-    async fn create_webhook(&self, url: &str, secret: &str, now: Millis) -> Result<Webhook>;
+    /// `events` limits it to those event types; empty sends every event.
+    async fn create_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        events: &[String],
+        now: Millis,
+    ) -> Result<Webhook>;
     async fn list_webhooks(&self) -> Result<Vec<Webhook>>;
     /// Stops deliveries to a webhook; pending ones are marked failed.
     async fn deactivate_webhook(&self, id: i64, now: Millis) -> Result<()>;

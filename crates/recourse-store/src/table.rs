@@ -260,6 +260,7 @@ pub const TABLES: &[Table] = &[
             ("url", Text),
             ("secret", Text),
             ("active", Bool),
+            ("events", Text),
             ("created_at", Int),
         ],
     },

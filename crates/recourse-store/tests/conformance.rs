@@ -2222,7 +2222,7 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
     )
     .await
     .unwrap();
-    s.create_webhook("http://127.0.0.1:9/hook", "whsec-test", t(3))
+    s.create_webhook("http://127.0.0.1:9/hook", "whsec-test", &[], t(3))
         .await
         .unwrap();
     let mut tickets = Vec::new();
@@ -3298,7 +3298,7 @@ async fn story_webhook_outbox(db: &TestDb) {
         .await
         .unwrap();
     let hook = s
-        .create_webhook("http://127.0.0.1:9/hook", "whsec-1", now)
+        .create_webhook("http://127.0.0.1:9/hook", "whsec-1", &[], now)
         .await
         .unwrap();
     let tk = s

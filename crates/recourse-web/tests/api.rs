@@ -224,7 +224,8 @@ on_both!(
     authorisation_matrix,
     survey_page_works_and_escapes,
     nul_characters_are_refused,
-    mail_admin
+    mail_admin,
+    admin_people_tokens_and_webhooks
 );
 
 /// Create, reply, record an intervention, find it by full-text search, read its history.
@@ -2603,6 +2604,26 @@ async fn authorisation_matrix(app: TestApp) {
             agents_write,
         ),
         ("GET", "/api/v1/mailboxes", None, admins),
+        (
+            "PATCH",
+            "/api/v1/agents/{junior}",
+            Some(json!({"capacity": 12})),
+            admins,
+        ),
+        ("GET", "/api/v1/teams", None, agents_read),
+        (
+            "POST",
+            "/api/v1/teams",
+            Some(json!({"name": "Matrix team"})),
+            admins,
+        ),
+        ("GET", "/api/v1/tokens", None, admins),
+        (
+            "POST",
+            "/api/v1/tokens",
+            Some(json!({"name": "for the junior", "agent_id": 1})),
+            admins,
+        ),
         ("GET", "/api/v1/mail/inbound", None, admins),
         ("GET", "/healthz", None, public),
         ("GET", "/readyz", None, public),
@@ -2901,4 +2922,332 @@ async fn mail_admin(app: TestApp) {
             .0,
         StatusCode::NO_CONTENT
     );
+}
+
+/// The admin's side of people and integrations: teams, changing and switching off an
+/// agent (who then cannot sign in or use a token, and whose tickets move on), tokens made
+/// for others and listed without secrets, and webhooks limited to some event types.
+async fn admin_people_tokens_and_webhooks(app: TestApp) {
+    let (admin_id, admin) = app
+        .agent("root@example.com", Role::Admin, Experience::Senior)
+        .await;
+    let (jo_id, jo) = app
+        .agent("jo@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let (_, eli) = app
+        .agent("eli@example.com", Role::Agent, Experience::Experienced)
+        .await;
+
+    // Teams.
+    let (status, team) = app
+        .call(
+            "POST",
+            "/api/v1/teams",
+            &admin,
+            Some(json!({"name": " Billing "})),
+        )
+        .await;
+    assert_eq!(
+        (status, team["name"].as_str()),
+        (StatusCode::CREATED, Some("Billing"))
+    );
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/teams",
+            &admin,
+            Some(json!({"name": "Billing"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, e) = app
+        .call("POST", "/api/v1/teams", &admin, Some(json!({"name": "  "})))
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_name"))
+    );
+    let (_, teams) = app.call("GET", "/api/v1/teams", &jo, None).await;
+    assert_eq!(teams, json!([{"id": team["id"], "name": "Billing"}]));
+
+    // Changing an agent: role, experience, team; bad values are 422, not 500.
+    let path = format!("/api/v1/agents/{jo_id}");
+    let (status, a) = app
+        .call(
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"experience": "experienced", "team_id": team["id"], "role": "manager"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(
+        (a["experience"].as_str(), a["role"].as_str(), &a["team_id"]),
+        (Some("experienced"), Some("manager"), &team["id"])
+    );
+    let (status, e) = app
+        .call("PATCH", &path, &admin, Some(json!({"team_id": 999_999})))
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_team"))
+    );
+    let (status, e) = app
+        .call("PATCH", &path, &admin, Some(json!({"capacity": 0})))
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_capacity"))
+    );
+    let (status, a) = app
+        .call(
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"team_id": null, "role": "agent"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &a["team_id"], a["experience"].as_str()),
+        (StatusCode::OK, &Value::Null, Some("experienced")),
+        "absent fields stay"
+    );
+    let (status, _) = app
+        .call(
+            "PATCH",
+            "/api/v1/agents/999999",
+            &admin,
+            Some(json!({"capacity": 3})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // No admin can lock themselves out.
+    let (status, e) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/agents/{admin_id}"),
+            &admin,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_yourself"))
+    );
+    let (status, _) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/agents/{admin_id}"),
+            &admin,
+            Some(json!({"role": "manager"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Jo holds a ticket; switching Jo off hands it on and closes every door.
+    let (_, t) = app
+        .call("POST", "/api/v1/tickets", &eli, Some(json!({"customer": {"email": "c@example.com"}, "subject": "Broken", "body": "It broke."})))
+        .await;
+    let tid = t["id"].as_i64().unwrap();
+    let (status, _) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{tid}"),
+            &admin,
+            Some(json!({"assignee_id": jo_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, a) = app
+        .call("PATCH", &path, &admin, Some(json!({"active": false})))
+        .await;
+    assert_eq!(
+        (status, a["active"].as_bool(), a["present"].as_bool()),
+        (StatusCode::OK, Some(false), Some(false)),
+        "{a}"
+    );
+    let (_, t) = app
+        .call("GET", &format!("/api/v1/tickets/{tid}"), &admin, None)
+        .await;
+    assert_ne!(
+        t["assignee_id"],
+        json!(jo_id),
+        "the switched-off agent's ticket moved on"
+    );
+    let (status, e) = app.call("GET", "/api/v1/me", &jo, None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("account_disabled"))
+    );
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"email": "jo@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let events = recourse_store::table::TABLES
+        .iter()
+        .find(|t| t.name == "events")
+        .unwrap();
+    let rows = app.store.export_rows(events, 0, 10_000).await.unwrap();
+    let changed = recourse_store::table::Cell::Text(Some("agent_changed".into()));
+    assert!(
+        rows.iter().any(|r| r.contains(&changed)),
+        "the change is in the log"
+    );
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({"name": "for jo", "agent_id": jo_id})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("agent_inactive"))
+    );
+    let (status, a) = app
+        .call("PATCH", &path, &admin, Some(json!({"active": true})))
+        .await;
+    assert_eq!(
+        (status, a["active"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/me", &jo, None).await.0,
+        StatusCode::OK
+    );
+
+    // Tokens for someone else: admins only; listed without the secret; revoked → 401.
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &eli,
+            Some(json!({"name": "sneaky", "agent_id": jo_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+    let (_, customer_token) = app.customer_token("cust@example.com").await;
+    let (_, me) = app.call("GET", "/api/v1/me", &customer_token, None).await;
+    let (status, made) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({"name": "shop integration", "customer_id": me["id"], "scope": "read"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let secret = made["token"].as_str().unwrap().to_owned();
+    let (status, who) = app.call("GET", "/api/v1/me", &secret, None).await;
+    assert_eq!(
+        (status, who["type"].as_str(), &who["id"]),
+        (StatusCode::OK, Some("customer"), &me["id"])
+    );
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({"name": "x", "customer_id": 999_999})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_customer"))
+    );
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({"name": "x", "customer_id": me["id"], "agent_id": jo_id})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("one_holder"))
+    );
+    let (status, list) = app.call("GET", "/api/v1/tokens", &admin, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = &list[0];
+    assert_eq!(
+        (
+            listed["id"].clone(),
+            listed["principal_kind"].as_str(),
+            listed["scope"].as_str()
+        ),
+        (made["id"].clone(), Some("customer"), Some("read")),
+        "newest first: {list}"
+    );
+    assert!(
+        !list.to_string().contains(&secret) && !list.to_string().contains("hash"),
+        "{list}"
+    );
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/tokens/{}", made["id"]),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call("GET", "/api/v1/me", &secret, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, list) = app.call("GET", "/api/v1/tokens", &admin, None).await;
+    assert!(list[0]["revoked_at"].is_string(), "{list}");
+
+    // Webhooks limited to some event types get only those.
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            &admin,
+            Some(json!({"url": "http://127.0.0.1:9/a", "events": ["no_such_event"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_event"))
+    );
+    let (_, only) = app
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            &admin,
+            Some(json!({"url": "http://127.0.0.1:9/a", "events": ["escalated", "sla_breached"]})),
+        )
+        .await;
+    assert_eq!(only["events"], json!(["escalated", "sla_breached"]));
+    let (_, all) = app
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            &admin,
+            Some(json!({"url": "http://127.0.0.1:9/b"})),
+        )
+        .await;
+    assert_eq!(all["events"], json!([]));
+    app.call("POST", "/api/v1/tickets", &eli, Some(json!({"customer": {"email": "d@example.com"}, "subject": "Late", "body": "Still late."})))
+        .await;
+    let deliveries = |id: &Value| format!("/api/v1/webhooks/{id}/deliveries");
+    let (_, got_only) = app
+        .call("GET", &deliveries(&only["id"]), &admin, None)
+        .await;
+    let (_, got_all) = app.call("GET", &deliveries(&all["id"]), &admin, None).await;
+    assert_eq!(
+        got_only,
+        json!([]),
+        "ticket_created is not among its events"
+    );
+    assert!(!got_all.as_array().unwrap().is_empty(), "{got_all}");
+    let (_, hooks) = app.call("GET", "/api/v1/webhooks", &admin, None).await;
+    assert_eq!(hooks[0]["events"], json!(["escalated", "sla_breached"]));
 }

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0006_report_index.sql"),
     ),
     (8, "console", include_str!("migrations/0008_console.sql")),
+    (9, "admin", include_str!("migrations/0009_admin.sql")),
 ];
 
 /// Any constant works; it only has to be the same on every node.

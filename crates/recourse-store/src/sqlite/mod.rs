@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0005_report_index.sql"),
     ),
     (7, "console", include_str!("migrations/0007_console.sql")),
+    (8, "admin", include_str!("migrations/0008_admin.sql")),
 ];
 
 pub struct SqliteStore {

@@ -820,6 +820,9 @@ pub async fn sweep(
 pub struct CreateWebhook {
     /// `http://` or `https://` URL that receives ticket events as JSON.
     pub url: String,
+    /// Event types to send (e.g. `escalated`); empty or absent sends every event.
+    #[serde(default)]
+    pub events: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -827,6 +830,8 @@ pub struct WebhookView {
     pub id: i64,
     pub url: String,
     pub active: bool,
+    /// The event types it receives; empty means all.
+    pub events: Vec<String>,
     pub created_at: String,
     /// Shown once, at creation: verify `X-Recourse-Signature: sha256=<hex HMAC of the body>`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -839,6 +844,7 @@ impl From<recourse_store::Webhook> for WebhookView {
             id: w.id,
             url: w.url,
             active: w.active,
+            events: w.events,
             created_at: rfc3339(w.created_at),
             secret: None,
         }
@@ -889,8 +895,26 @@ pub async fn create_webhook(
             "A webhook needs an http:// or https:// URL with a host.",
         ));
     }
+    let mut events = body.events;
+    events.sort();
+    events.dedup();
+    if let Some(bad) = events
+        .iter()
+        .find(|e| !recourse_domain::EventKind::NAMES.contains(&e.as_str()))
+    {
+        return Err(ApiError::unprocessable(
+            "unknown_event",
+            format!(
+                "`{bad}` is not an event type; known types: {}.",
+                recourse_domain::EventKind::NAMES.join(", ")
+            ),
+        ));
+    }
     let secret = new_secret("whsec");
-    let hook = state.store.create_webhook(url, &secret, now()).await?;
+    let hook = state
+        .store
+        .create_webhook(url, &secret, &events, now())
+        .await?;
     let mut view: WebhookView = hook.into();
     view.secret = Some(secret);
     Ok((StatusCode::CREATED, Json(view)))

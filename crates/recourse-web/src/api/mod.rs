@@ -3,7 +3,7 @@
 
 pub(crate) mod judge;
 pub(crate) mod ladder;
-mod mail;
+pub(crate) mod mail;
 pub(crate) mod people;
 pub(crate) mod recovery;
 mod system;
@@ -110,7 +110,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(people::logout))
         .routes(routes!(people::me))
         .routes(routes!(people::list_agents, people::create_agent))
-        .routes(routes!(people::create_token))
+        .routes(routes!(people::update_agent))
+        .routes(routes!(people::list_teams, people::create_team))
+        .routes(routes!(people::list_tokens, people::create_token))
         .routes(routes!(people::revoke_token))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use recourse_domain::{EmailAddress, PersonName, Role, Tag, TeamId};
-use recourse_store::{NewAgent, NewApiToken, NewSession, Principal};
+use recourse_store::{AgentChange, NewAgent, NewApiToken, NewSession, Principal};
 
 use super::views::*;
 use crate::auth::{self, Caller, Via};
@@ -252,11 +252,52 @@ pub async fn create_token(
             "`scope` is `full` or `read`.",
         ));
     }
+    // Tokens for someone else (an agent's integration, a customer's) are an admin's job.
+    let principal = match (body.agent_id, body.customer_id) {
+        (None, None) => Principal::Agent(agent.id),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::unprocessable(
+                "one_holder",
+                "A token belongs to one agent or one customer, not both.",
+            ));
+        }
+        (Some(id), None) => {
+            caller.require_role(Role::Admin)?;
+            let holder = state
+                .store
+                .get_agent(recourse_domain::AgentId(id))
+                .await
+                .map_err(|_| {
+                    ApiError::unprocessable("unknown_agent", "There is no agent with that id.")
+                })?;
+            if !holder.active {
+                return Err(ApiError::unprocessable(
+                    "agent_inactive",
+                    "That agent's account is switched off; switch it on first.",
+                ));
+            }
+            Principal::Agent(holder.id)
+        }
+        (None, Some(id)) => {
+            caller.require_role(Role::Admin)?;
+            let holder = state
+                .store
+                .get_customer(recourse_domain::CustomerId(id))
+                .await
+                .map_err(|_| {
+                    ApiError::unprocessable(
+                        "unknown_customer",
+                        "There is no customer with that id.",
+                    )
+                })?;
+            Principal::Customer(holder.id)
+        }
+    };
     let secret = auth::new_secret("rct");
     let token = state
         .store
         .create_api_token(NewApiToken {
-            principal: Principal::Agent(agent.id),
+            principal,
             name: name.into_inner(),
             token_hash: auth::sha256_hex(&secret),
             scope,
@@ -292,4 +333,147 @@ pub async fn revoke_token(
         .revoke_api_token(parse_id(&id, "token")?, now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/tokens", tag = "agents",
+    responses((status = 200, description = "Newest first; secrets are never shown again", body = [TokenView]), (status = 403, body = ErrorBody)),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    caller.require_role(Role::Admin)?;
+    Ok(Json(
+        state
+            .store
+            .list_api_tokens()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/agents/{id}", tag = "agents",
+    params(("id" = i64, Path, description = "Agent id")),
+    request_body = UpdateAgent,
+    responses((status = 200, body = AgentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn update_agent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateAgent>,
+) -> Result<Json<AgentView>, ApiError> {
+    let me = caller.require_role(Role::Admin)?;
+    let id = recourse_domain::AgentId(parse_id(&id, "agent")?);
+    // An admin cannot lock themselves out; another admin has to do it.
+    if id == me.id && (body.active == Some(false) || body.role.is_some_and(|r| r != Role::Admin)) {
+        return Err(ApiError::unprocessable(
+            "not_yourself",
+            "You cannot switch off your own account or give up your own admin role.",
+        ));
+    }
+    if let Some(c) = body.capacity
+        && !(1..=500).contains(&c)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_capacity",
+            "Capacity is between 1 and 500 tickets.",
+        ));
+    }
+    if let Some(Some(team)) = body.team_id
+        && !state
+            .store
+            .list_teams()
+            .await?
+            .iter()
+            .any(|t| t.id.0 == team)
+    {
+        return Err(ApiError::unprocessable(
+            "unknown_team",
+            "There is no team with that id.",
+        ));
+    }
+    let now = now();
+    if body.active == Some(false) {
+        // Going away first hands their open tickets to colleagues on the same rung.
+        state
+            .store
+            .set_presence(id, false, caller.actor(), now)
+            .await?;
+    }
+    let agent = state
+        .store
+        .update_agent(
+            id,
+            AgentChange {
+                role: body.role,
+                experience: body.experience,
+                team_id: body.team_id.map(|t| t.map(TeamId)),
+                capacity: body.capacity,
+                active: body.active,
+            },
+            caller.actor(),
+            now,
+        )
+        .await?;
+    Ok(Json(agent.into()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/teams", tag = "agents",
+    responses((status = 200, body = [TeamView]), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn list_teams(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TeamView>>, ApiError> {
+    caller.require_agent()?;
+    Ok(Json(
+        state
+            .store
+            .list_teams()
+            .await?
+            .into_iter()
+            .map(|t| TeamView {
+                id: t.id.0,
+                name: t.name,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/teams", tag = "agents",
+    request_body = CreateTeam,
+    responses((status = 201, body = TeamView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn create_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTeam>,
+) -> Result<(StatusCode, Json<TeamView>), ApiError> {
+    caller.require_role(Role::Admin)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable(
+            "invalid_name",
+            "A team needs a one-line name of at most 100 characters.",
+        ));
+    }
+    let t = state.store.create_team(name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TeamView {
+            id: t.id.0,
+            name: t.name,
+        }),
+    ))
 }

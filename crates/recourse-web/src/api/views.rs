@@ -440,6 +440,67 @@ pub struct CreateToken {
     pub name: String,
     /// `full` (default) or `read`.
     pub scope: Option<String>,
+    /// Admins only: make the token for this agent instead of the caller.
+    pub agent_id: Option<i64>,
+    /// Admins only: make the token for this customer (for a customer's own integration).
+    pub customer_id: Option<i64>,
+}
+
+/// A token as listed: never the secret or its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    /// `agent` or `customer`.
+    pub principal_kind: String,
+    pub principal_id: i64,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<recourse_store::ApiToken> for TokenView {
+    fn from(t: recourse_store::ApiToken) -> Self {
+        let (kind, id) = t.principal.parts();
+        TokenView {
+            id: t.id,
+            name: t.name,
+            scope: t.scope,
+            principal_kind: kind.to_owned(),
+            principal_id: id,
+            created_at: crate::rfc3339(t.created_at),
+            revoked_at: t.revoked_at.map(crate::rfc3339),
+        }
+    }
+}
+
+/// An admin's change to an agent; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    #[schema(schema_with = words::role)]
+    pub role: Option<recourse_domain::Role>,
+    #[schema(schema_with = words::experience)]
+    pub experience: Option<recourse_domain::Experience>,
+    /// `null` takes the agent out of their team.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    pub capacity: Option<i32>,
+    /// `false` switches the account off: no sign-in, no tokens, open tickets handed on.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamView {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
