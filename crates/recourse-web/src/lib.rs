@@ -72,6 +72,8 @@ pub struct AppState {
     pub login_limiter: Arc<auth::LoginLimiter>,
     pub metrics: Arc<Metrics>,
     pub rate_limiter: Arc<ratelimit::RateLimiter>,
+    /// Who has which ticket open in the console, for the collision notice (per node).
+    pub(crate) presence: Arc<ui::Presence>,
 }
 
 impl AppState {
@@ -86,6 +88,7 @@ impl AppState {
             login_limiter,
             metrics: Arc::new(Metrics::default()),
             rate_limiter: Arc::default(),
+            presence: Arc::default(),
         }
     }
 }

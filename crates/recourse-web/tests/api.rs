@@ -222,6 +222,7 @@ on_both!(
     recovery_story,
     judge_and_coach,
     authorisation_matrix,
+    canned_replies_story,
     survey_page_works_and_escapes,
     nul_characters_are_refused,
     mail_admin,
@@ -2383,6 +2384,174 @@ async fn rate_limits_answer_429_with_retry_after() {
     );
 }
 
+/// Canned replies over HTTP: managers keep them, the template rules check them when
+/// saved, and any agent renders one for a ticket with its variables filled in (values
+/// stay plain text, never read again as template).
+async fn canned_replies_story(app: TestApp) {
+    let (_, manager) = app
+        .agent("lead@example.com", Role::Manager, Experience::Senior)
+        .await;
+    let (_, agent) = app
+        .agent("kim@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let body = "Hello {{customer_name}},\n\nAbout #{{ticket_number}} ({{subject}}): I can sort out {{need}} today.\n\n{{ agent_name }}";
+    let (status, made) = app
+        .call(
+            "POST",
+            "/api/v1/canned-replies",
+            &manager,
+            Some(json!({"title": "  Late parcel  ", "body": body})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["title"], "Late parcel", "titles are trimmed");
+    assert!(
+        made["variables"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("need"))
+    );
+    let id = made["id"].as_i64().unwrap();
+
+    // Refusals, each with its own code.
+    for (payload, status, code) in [
+        (
+            json!({"title": "X", "body": "Hi {{survey_link}}"}),
+            422,
+            "unknown_variable",
+        ),
+        (
+            json!({"title": "X", "body": "Hi {{customer_name"}),
+            422,
+            "unclosed_variable",
+        ),
+        (json!({"title": "", "body": "Hi"}), 422, "invalid_title"),
+        (
+            json!({"title": "X", "body": "   "}),
+            422,
+            "invalid_template",
+        ),
+        (
+            json!({"title": "Late parcel", "body": "Hi"}),
+            409,
+            "conflict",
+        ),
+        (json!({"title": "X"}), 422, "missing_field"),
+    ] {
+        let (s, e) = app
+            .call(
+                "POST",
+                "/api/v1/canned-replies",
+                &manager,
+                Some(payload.clone()),
+            )
+            .await;
+        assert_eq!(s.as_u16(), status, "{payload} → {e}");
+        assert_eq!(e["error"]["code"], code, "{payload} → {e}");
+    }
+    let (s, _) = app
+        .call(
+            "POST",
+            "/api/v1/canned-replies",
+            &agent,
+            Some(json!({"title": "Mine", "body": "Hi"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "agents read, managers write");
+
+    // Any agent reads the list and renders a reply for a ticket.
+    let (_, list) = app
+        .call("GET", "/api/v1/canned-replies", &agent, None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (s, t) = app
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            &agent,
+            Some(json!({
+                "customer": {"email": "odd@example.com", "name": "Ann {{agent_name}}"},
+                "subject": "Parcel <b>late</b>",
+                "body": "Where is it?",
+                "need": "a new delivery date"
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let path = format!("/api/v1/canned-replies/{id}/render?ticket_id={}", t["id"]);
+    let (s, r) = app.call("GET", &path, &agent, None).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        r["text"],
+        format!(
+            "Hello Ann {{{{agent_name}}}},\n\nAbout #{} (Parcel <b>late</b>): I can sort out a new delivery date today.\n\nTest Agent",
+            t["number"]
+        ),
+        "values are filled in once and never read as template"
+    );
+    let (s, _) = app
+        .call(
+            "GET",
+            &format!("/api/v1/canned-replies/{id}/render?ticket_id=999999"),
+            &agent,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .call(
+            "GET",
+            "/api/v1/canned-replies/999999/render?ticket_id=1",
+            &agent,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Replace, then delete.
+    let (s, u) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/canned-replies/{id}"),
+            &manager,
+            Some(json!({"title": "Late parcel, second time", "body": "Sorry, {{customer_name}}."})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(u["title"], "Late parcel, second time");
+    let (s, _) = app
+        .call(
+            "PUT",
+            "/api/v1/canned-replies/999999",
+            &manager,
+            Some(json!({"title": "Z", "body": "Z"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/canned-replies/{id}"),
+            &manager,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/canned-replies/{id}"),
+            &manager,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, list) = app
+        .call("GET", "/api/v1/canned-replies", &agent, None)
+        .await;
+    assert_eq!(list, json!([]));
+}
+
 /// The authorisation matrix: every route × every kind of caller, with the exact
 /// outcome class expected. `ok` means the caller got past authorisation (a 2xx, or a
 /// 409/422 about the request itself); `401`, `403` and `404` are refusals, and a
@@ -2625,6 +2794,26 @@ async fn authorisation_matrix(app: TestApp) {
             admins,
         ),
         ("GET", "/api/v1/mail/inbound", None, admins),
+        ("GET", "/api/v1/canned-replies", None, agents_read),
+        (
+            "POST",
+            "/api/v1/canned-replies",
+            Some(json!({"title": "Late parcel", "body": "Hello {{customer_name}}"})),
+            managers,
+        ),
+        (
+            "PUT",
+            "/api/v1/canned-replies/{canned}",
+            Some(json!({"title": "Renamed {canned}", "body": "Hi"})),
+            managers,
+        ),
+        ("DELETE", "/api/v1/canned-replies/{canned}", None, managers),
+        (
+            "GET",
+            "/api/v1/canned-replies/{canned}/render?ticket_id={id}",
+            None,
+            agents_read,
+        ),
         ("GET", "/healthz", None, public),
         ("GET", "/readyz", None, public),
     ];
@@ -2648,7 +2837,21 @@ async fn authorisation_matrix(app: TestApp) {
                 })
                 .await
                 .unwrap();
+            let canned = app
+                .store
+                .save_canned_reply(
+                    None,
+                    recourse_store::NewCannedReply {
+                        title: format!("Matrix {}", t.id.0),
+                        body: "Hello {{customer_name}}".into(),
+                        author: None,
+                    },
+                    recourse_web::now(),
+                )
+                .await
+                .unwrap();
             let path = template
+                .replace("{canned}", &canned.id.to_string())
                 .replace("{id}", &t.id.0.to_string())
                 .replace("{junior}", &junior_id.to_string())
                 .replace("{customer}", &a_id.to_string());

@@ -1,6 +1,7 @@
 //! Route table and OpenAPI document. Routes are registered through `utoipa_axum`, so a
 //! route without an OpenAPI description cannot be added by accident.
 
+pub(crate) mod canned;
 pub(crate) mod judge;
 pub(crate) mod ladder;
 pub(crate) mod mail;
@@ -36,6 +37,7 @@ use crate::error::ApiError;
         (name = "webhooks", description = "Signed event deliveries to other systems"),
         (name = "recovery", description = "When we can't help: explanations, reviews, transfers, referrals, agent protection, surveys, the recovery report"),
         (name = "system", description = "Health and metrics"),
+        (name = "canned replies", description = "Saved answers with variables that agents insert into the reply composer"),
     )
 )]
 struct ApiDoc;
@@ -99,6 +101,15 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recovery::set_supervision))
         .routes(routes!(recovery::get_survey, recovery::put_survey))
         .routes(routes!(recovery::summary))
+        .routes(routes!(
+            canned::list_canned_replies,
+            canned::create_canned_reply
+        ))
+        .routes(routes!(
+            canned::update_canned_reply,
+            canned::delete_canned_reply
+        ))
+        .routes(routes!(canned::render_canned_reply))
         .routes(routes!(judge::read_demeanor))
         .routes(routes!(judge::coach))
         .routes(routes!(mail::list_mailboxes, mail::save_mailbox))

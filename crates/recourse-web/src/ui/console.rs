@@ -8,17 +8,20 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use recourse_domain::recovery::CantHelpReason;
-use recourse_domain::{Agent, EscalationReason, InterventionKind, InterventionResult, MessageKind};
+use recourse_domain::{
+    Agent, EscalationReason, InterventionKind, InterventionResult, MessageKind, Millis, TicketId,
+};
+use recourse_store::{AssigneeFilter, ConsoleQueue, TicketFilter, TicketFlag};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{PostForm, Session, error_response, go_to, render, until, when, words};
 use crate::AppState;
 use crate::api::views::{MessageView, TicketPage, TicketView};
-use crate::api::{judge, ladder, recovery, tickets};
+use crate::api::{canned, judge, ladder, recovery, tickets};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 
@@ -43,6 +46,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/tickets/{id}/messages/{mid}/reveal", post(reveal))
         .route("/console/tickets/{id}/hand-off", post(hand_off))
         .route("/console/tickets/{id}/refer", post(refer))
+        .route("/console/tickets/{id}/presence", post(presence))
+        .route("/console/tickets/{id}/presence/leave", post(leave))
 }
 
 fn ticket_url(id: &str) -> String {
@@ -86,6 +91,14 @@ const VIEWS: &[View] = &[
         label: "Waiting on customer",
     },
     View {
+        key: "breaching",
+        label: "Breaching soon",
+    },
+    View {
+        key: "flagged",
+        label: "Flagged",
+    },
+    View {
         key: "ping_pong",
         label: "Passed around",
     },
@@ -95,9 +108,69 @@ const VIEWS: &[View] = &[
     },
 ];
 
-/// The queues count at most this many tickets: a number past it reads "100+", which
-/// keeps the counts cheap however many tickets the desk holds.
-pub(super) const COUNT_CAP: i64 = 100;
+/// The queues count at most this many tickets: a number past it reads "999+". Each
+/// count is one capped index scan (see `ConsoleQueue`), so it costs the same at a
+/// million tickets as at a thousand.
+pub(super) const COUNT_CAP: i64 = 999;
+
+/// "Breaching soon" looks this far ahead (and at least as far as the SLA warning, so
+/// every warned ticket is in it).
+const BREACHING_SOON_HOURS: i64 = 4;
+
+/// A count as the tabs show it.
+pub(super) fn capped(n: i64) -> String {
+    if n >= COUNT_CAP {
+        format!("{COUNT_CAP}+")
+    } else {
+        n.to_string()
+    }
+}
+
+/// The store's description of a queue tab, for its count (and, for the two queues
+/// the listing API has no filter for, its rows). Every agent may list every ticket
+/// (as `GET /api/v1/tickets` allows), so reading the store directly grants nothing new.
+async fn store_queue(
+    state: &AppState,
+    s: &Session,
+    key: &str,
+    my_rung: Option<&str>,
+) -> Result<ConsoleQueue, ApiError> {
+    let f = |f: TicketFilter| ConsoleQueue::Filter(f);
+    Ok(match key {
+        "rung" => f(TicketFilter {
+            rung: Some(my_rung.unwrap_or("frontline").to_owned()),
+            ..Default::default()
+        }),
+        "unassigned" => f(TicketFilter {
+            assignee: AssigneeFilter::Unassigned,
+            ..Default::default()
+        }),
+        "waiting" => f(TicketFilter {
+            status: Some(recourse_domain::Status::PendingCustomer),
+            ..Default::default()
+        }),
+        "ping_pong" => f(TicketFilter {
+            flag: Some(TicketFlag::PingPong),
+            ..Default::default()
+        }),
+        "review_pending" => f(TicketFilter {
+            flag: Some(TicketFlag::ReviewPending),
+            ..Default::default()
+        }),
+        "breaching" => {
+            let warn = i64::from(state.store.desk_config().await?.sla.warn_before_minutes);
+            let ahead_min = (BREACHING_SOON_HOURS * 60).max(warn);
+            ConsoleQueue::BreachingSoon {
+                until: Millis(crate::now().0 + ahead_min * 60_000),
+            }
+        }
+        "flagged" => ConsoleQueue::Flagged,
+        _ => f(TicketFilter {
+            assignee: AssigneeFilter::Agent(s.agent.id),
+            ..Default::default()
+        }),
+    })
+}
 
 fn view_params(key: &str, my_rung: Option<&str>) -> serde_json::Value {
     match key {
@@ -201,32 +274,37 @@ async fn queue_inner(state: &AppState, s: &Session, q: QueueQuery) -> Result<Res
         .collect();
     let mut tabs = Vec::with_capacity(views.len());
     for v in &views {
-        let page = list(state, s, view_params(v.key, rung.as_deref()), COUNT_CAP).await?;
-        let n = page.tickets.len();
+        let queue = store_queue(state, s, v.key, rung.as_deref()).await?;
+        let n = state.store.count_console_queue(&queue, COUNT_CAP).await?;
         tabs.push(Tab {
             key: v.key,
             label: v.label,
-            count: if page.next_cursor.is_some() {
-                format!("{COUNT_CAP}+")
-            } else {
-                n.to_string()
-            },
+            count: capped(n),
             current: v.key == current.key,
         });
     }
     let search = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let mut params = view_params(current.key, rung.as_deref());
-    if let Some(text) = search {
-        params = json!({ "q": text });
-    }
-    let page = list(state, s, params, 50).await?;
+    let tickets: Vec<TicketView> = match (search, current.key) {
+        (Some(text), _) => list(state, s, json!({ "q": text }), 50).await?.tickets,
+        (None, "breaching" | "flagged") => {
+            let queue = store_queue(state, s, current.key, rung.as_deref()).await?;
+            state
+                .store
+                .console_queue(&queue, 50)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect()
+        }
+        (None, key) => {
+            list(state, s, view_params(key, rung.as_deref()), 50)
+                .await?
+                .tickets
+        }
+    };
     let names = agent_names(state).await?;
     let now = crate::now();
-    let rows = page
-        .tickets
-        .into_iter()
-        .map(|t| row(t, &names, now))
-        .collect();
+    let rows = tickets.into_iter().map(|t| row(t, &names, now)).collect();
     Ok(render(&QueuePage {
         me: Some(&s.agent),
         csrf: &s.csrf,
@@ -334,6 +412,10 @@ struct TicketScreen<'a> {
     /// For a manager on the top rung: where else the customer could be served, best
     /// match first (id, label). Empty hides the referral form.
     referrals: Vec<(i64, String)>,
+    /// The canned replies to pick from (id, title).
+    canned: Vec<(i64, String)>,
+    /// What the composer starts with: a canned reply picked without script.
+    draft: String,
 }
 
 #[derive(Template)]
@@ -379,19 +461,31 @@ fn choices(words_: &'static [&'static str], default: &str) -> Vec<Choice> {
         .collect()
 }
 
+#[derive(Deserialize)]
+struct TicketQuery {
+    /// A canned reply to start the composer with (the picker's no-script path).
+    canned: Option<String>,
+}
+
 async fn ticket(
     State(state): State<AppState>,
     s: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<TicketQuery>,
 ) -> Response {
-    match ticket_inner(&state, &s, &id).await {
+    match ticket_inner(&state, &s, &id, q).await {
         Ok(r) => r,
         Err(e) => error_response(&headers, &s, &e, "/console"),
     }
 }
 
-async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Response, ApiError> {
+async fn ticket_inner(
+    state: &AppState,
+    s: &Session,
+    id: &str,
+    q: TicketQuery,
+) -> Result<Response, ApiError> {
     let detail = tickets::get_ticket(State(state.clone()), s.caller(), Path(id.to_owned()))
         .await?
         .0;
@@ -460,6 +554,16 @@ async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Respons
         .map(|(a, n)| (*a, n.clone()))
         .collect();
     agents.sort_by(|a, b| a.1.cmp(&b.1));
+    let canned_all = state.store.canned_replies().await?;
+    let draft = match q.canned.as_deref().filter(|c| !c.is_empty()) {
+        Some(raw) => {
+            let cid = crate::extract::parse_id(raw, "canned reply")?;
+            let reply = state.store.canned_reply(cid).await?;
+            let ticket = state.store.get_ticket(TicketId(t.id)).await?;
+            canned::render_for(state, &s.caller(), &reply, &ticket).await?
+        }
+        None => String::new(),
+    };
     let screen = TicketScreen {
         me: Some(&s.agent),
         csrf: &s.csrf,
@@ -487,6 +591,8 @@ async fn ticket_inner(state: &AppState, s: &Session, id: &str) -> Result<Respons
         cant_help_reasons: choices(CantHelpReason::WORDS, ""),
         escalation_reasons: choices(EscalationReason::WORDS, "agent_request"),
         referrals,
+        canned: canned_all.into_iter().map(|c| (c.id, c.title)).collect(),
+        draft,
         t,
     };
     Ok(render(&screen))
@@ -596,8 +702,22 @@ async fn reply(
         body: f.form.body,
         status,
     };
-    match tickets::post_message(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let presence = state.presence.clone();
+    match tickets::post_message(
+        State(state),
+        f.session.caller(),
+        Path(id.clone()),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => {
+            // Sent: no longer "replying" (the page's next poll says it is still open).
+            if let Ok(t) = crate::extract::parse_id(&id, "ticket") {
+                presence.leave(TicketId(t), f.session.agent.id);
+            }
+            go_to(&f.headers, &back)
+        }
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -1004,4 +1124,51 @@ async fn refer(
         Ok(_) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
+}
+
+// ---------- who else has the ticket open ----------
+
+#[derive(Deserialize)]
+struct PresenceForm {
+    /// "1" while the agent has typed in the composer since the last report.
+    #[serde(default)]
+    typing: String,
+}
+
+#[derive(Template)]
+#[template(path = "presence.html")]
+struct PresenceFragment {
+    others: Vec<super::presence::Colleague>,
+}
+
+/// The ticket page's poll: reports this agent in and answers with the notice.
+async fn presence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<PresenceForm>,
+) -> Response {
+    let ticket = match tickets::visible_ticket(&state, &f.session.caller(), &id).await {
+        Ok(t) => t,
+        Err(e) => return error_response(&f.headers, &f.session, &e, "/console"),
+    };
+    let others = state.presence.report(
+        ticket.id,
+        f.session.agent.id,
+        &f.session.agent.name,
+        f.form.typing == "1",
+        std::time::Instant::now(),
+    );
+    render(&PresenceFragment { others })
+}
+
+/// Sent (as a beacon) when the page goes away, so the notice clears at once.
+async fn leave(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: PostForm<Empty>,
+) -> Response {
+    if let Ok(t) = crate::extract::parse_id(&id, "ticket") {
+        state.presence.leave(TicketId(t), f.session.agent.id);
+    }
+    axum::http::StatusCode::NO_CONTENT.into_response()
 }

@@ -9,6 +9,7 @@
 
 mod console;
 mod manager;
+mod presence;
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +28,7 @@ use crate::AppState;
 use crate::auth::{self, Caller, Via};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientIp};
+pub(crate) use presence::Presence;
 
 /// Everything the console's pages are allowed to load: our own scripts and styles only.
 /// htmx is told (in the base template) not to inject its inline indicator styles or
