@@ -101,6 +101,7 @@ macro_rules! impl_store {
             $crate::ladder_sql::ladder_sql!($store, $db, $conn);
             $crate::recovery_sql::recovery_sql!($store, $db, $conn);
             $crate::mail_sql::mail_sql!($store, $db, $conn);
+            $crate::portal_sql::portal_sql!($store, $db, $conn);
             $crate::console_sql::console_sql!($store, $db, $conn);
             use $crate::{
                 ApiToken, AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention,
@@ -1130,6 +1131,48 @@ macro_rules! impl_store {
                 async fn delete_canned_reply(&self, id: i64) -> Result<()> {
                     console::delete_canned_reply(self, id).await
                 }
+
+                // --- customer portal ---
+                async fn request_portal_link(&self, email: &EmailAddress, max_recent: i64, window_ms: i64, now: Millis) -> Result<bool> {
+                    portal::request_portal_link(self, email, max_recent, window_ms, now).await
+                }
+
+                async fn claim_portal_links(&self, now: Millis, lease_ms: i64, limit: i64) -> Result<Vec<$crate::PortalLinkMail>> {
+                    portal::claim_portal_links(self, now, lease_ms, limit).await
+                }
+
+                async fn arm_portal_link(&self, id: i64, token_hash: &str, expires_at: Millis) -> Result<()> {
+                    portal::arm_portal_link(self, id, token_hash, expires_at).await
+                }
+
+                async fn finish_portal_link(&self, id: i64, result: $crate::OutboundResult, now: Millis) -> Result<()> {
+                    portal::finish_portal_link(self, id, result, now).await
+                }
+
+                async fn portal_link_state(&self, token_hash: &str, now: Millis) -> Result<Option<$crate::PortalLinkState>> {
+                    portal::portal_link_state(self, token_hash, now).await
+                }
+
+                async fn use_portal_link(&self, token_hash: &str, session: $crate::NewPortalSession, now: Millis) -> Result<Option<CustomerId>> {
+                    portal::use_portal_link(self, token_hash, session, now).await
+                }
+
+                async fn survey_token_hash(&self, ticket: TicketId) -> Result<Option<String>> {
+                    portal::survey_token_hash(self, ticket).await
+                }
+
+                async fn add_portal_attachments(&self, ticket: TicketId, message: MessageId, files: Vec<$crate::NewPortalAttachment>, now: Millis) -> Result<()> {
+                    portal::add_portal_attachments(self, ticket, message, files, now).await
+                }
+
+                async fn ticket_attachments(&self, ticket: TicketId) -> Result<Vec<$crate::PortalAttachment>> {
+                    portal::ticket_attachments(self, ticket).await
+                }
+
+                async fn attachment_content(&self, id: i64) -> Result<Option<($crate::PortalAttachment, Vec<u8>)>> {
+                    portal::attachment_content(self, id).await
+                }
+                // --- end customer portal ---
 
                 async fn seed_tickets(&self, spec: &$crate::SeedSpec) -> Result<u64> {
                     let mut tx = self.begin().await?;

@@ -12,6 +12,7 @@ mod ladder_sql;
 mod mail_input;
 mod mail_sql;
 mod postgres;
+mod portal_sql;
 mod recovery_sql;
 mod sqlite;
 pub mod table;
@@ -24,6 +25,9 @@ pub use console_sql::{CannedReply, ConsoleQueue, NewCannedReply};
 pub use input::*;
 pub use mail_input::*;
 pub use postgres::PgStore;
+pub use portal_sql::{
+    NewPortalAttachment, NewPortalSession, PortalAttachment, PortalLinkMail, PortalLinkState,
+};
 pub use recourse_domain::TicketChange;
 use recourse_domain::{
     Actor, Agent, AgentId, ChangeError, Customer, CustomerId, Demeanor, EmailAddress,
@@ -322,6 +326,55 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn outbound_mail(&self, ticket: TicketId) -> Result<Vec<OutboundMailStatus>>;
     // --- end email ---
+
+    // --- customer portal ---
+    /// Queues a sign-in link for the customer with this email, if there is one and
+    /// fewer than `max_recent` were asked for in the last `window_ms`. `false` when
+    /// nothing was queued; the caller answers the same either way.
+    async fn request_portal_link(
+        &self,
+        email: &EmailAddress,
+        max_recent: i64,
+        window_ms: i64,
+        now: Millis,
+    ) -> Result<bool>;
+    /// Claims due sign-in links for `lease_ms`, as `claim_outbound_mail` does.
+    async fn claim_portal_links(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<PortalLinkMail>>;
+    /// Records the hash of the token the sender is about to mail, and its expiry.
+    async fn arm_portal_link(&self, id: i64, token_hash: &str, expires_at: Millis) -> Result<()>;
+    async fn finish_portal_link(&self, id: i64, result: OutboundResult, now: Millis)
+    -> Result<()>;
+    async fn portal_link_state(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<PortalLinkState>>;
+    /// Marks the link used and opens the customer's session, once; `None` when the
+    /// link is unknown, used or expired.
+    async fn use_portal_link(
+        &self,
+        token_hash: &str,
+        session: NewPortalSession,
+        now: Millis,
+    ) -> Result<Option<CustomerId>>;
+    /// The hash of a ticket's survey token, so a signed-in customer can answer it.
+    async fn survey_token_hash(&self, ticket: TicketId) -> Result<Option<String>>;
+    async fn add_portal_attachments(
+        &self,
+        ticket: TicketId,
+        message: MessageId,
+        files: Vec<NewPortalAttachment>,
+        now: Millis,
+    ) -> Result<()>;
+    /// Every attachment of a ticket, uploaded or received by email, oldest first.
+    async fn ticket_attachments(&self, ticket: TicketId) -> Result<Vec<PortalAttachment>>;
+    async fn attachment_content(&self, id: i64) -> Result<Option<(PortalAttachment, Vec<u8>)>>;
+    // --- end customer portal ---
 
     /// Bulk path for scale runs and benchmarks: `spec.count` open tickets with one
     /// inbound message each, written set-wise (no per-ticket events or routing).

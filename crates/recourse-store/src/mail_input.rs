@@ -113,7 +113,8 @@ pub struct NewAttachment {
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentInfo {
     pub id: i64,
-    pub inbound_id: i64,
+    /// `None` for a file uploaded in the customer portal.
+    pub inbound_id: Option<i64>,
     pub filename: Option<String>,
     pub content_type: String,
     pub size: i64,

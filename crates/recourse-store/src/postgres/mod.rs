@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_index",
         include_str!("migrations/0006_report_index.sql"),
     ),
+    (7, "portal", include_str!("migrations/0007_portal.sql")),
     (8, "console", include_str!("migrations/0008_console.sql")),
     (9, "admin", include_str!("migrations/0009_admin.sql")),
 ];

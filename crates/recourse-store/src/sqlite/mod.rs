@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_index",
         include_str!("migrations/0005_report_index.sql"),
     ),
+    (6, "portal", include_str!("migrations/0006_portal.sql")),
     (7, "console", include_str!("migrations/0007_console.sql")),
     (8, "admin", include_str!("migrations/0008_admin.sql")),
 ];
