@@ -76,7 +76,7 @@ async fn main() {
     let pipeline = Arc::new(Pipeline::new(store.clone(), config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(recourse_mail::smtp::serve(listener, pipeline, 2));
+    tokio::spawn(recourse_mail::smtp::serve(listener, pipeline, 2, None));
 
     let per = messages / connections;
     let total = per * connections;

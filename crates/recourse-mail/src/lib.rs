@@ -5,9 +5,11 @@
 pub mod classify;
 pub mod mime;
 pub mod outbound;
+pub mod imap;
 pub mod pipeline;
 pub mod smtp;
 pub mod thread;
+pub mod tls;
 
 use std::time::Duration;
 

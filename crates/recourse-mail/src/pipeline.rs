@@ -147,6 +147,27 @@ impl Pipeline {
         Ok(done)
     }
 
+    /// Quarantines a stored message without reading it, for a receiver that already
+    /// knows it cannot be handled (the IMAP poller keeps only an oversize message's
+    /// header). `None` when another worker has it.
+    pub async fn quarantine_received(
+        &self,
+        id: i64,
+        reason: String,
+    ) -> Result<Option<MailState>, PipelineError> {
+        let lease = self.config.process_budget.as_millis() as i64;
+        if self
+            .store
+            .claim_inbound_mail(id, now(), lease)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        self.quarantine(InboundOutcome::unread(id, now()), reason)
+            .await
+    }
+
     /// Handles one stored message. `None` when another worker has it or it is done.
     pub async fn process(&self, id: i64) -> Result<Option<MailState>, PipelineError> {
         let budget = self.config.process_budget;
@@ -156,21 +177,7 @@ impl Pipeline {
         let Some(mail) = self.store.claim_inbound_mail(id, now(), lease).await? else {
             return Ok(None);
         };
-        let mut outcome = InboundOutcome {
-            id,
-            state: MailState::Quarantined,
-            message_id: None,
-            from_address: None,
-            subject: None,
-            body_text: None,
-            ticket_id: None,
-            message_ref: None,
-            reason: None,
-            attachments: Vec::new(),
-            bouncing: Vec::new(),
-            team_id: None,
-            now: now(),
-        };
+        let mut outcome = InboundOutcome::unread(id, now());
         if mail.raw.len() > self.config.max_message_bytes {
             return self
                 .quarantine(

@@ -1,7 +1,8 @@
 //! The SMTP listener built into `recourse serve`: enough of RFC 5321 for mail servers
-//! to deliver to the desk (EHLO, SIZE, 8BITMIME, PIPELINING). A message is answered
-//! `250` only once it is stored; it is handled after that, off the connection, so a
-//! slow or broken message never keeps a sender waiting or blocks the next one.
+//! to deliver to the desk (EHLO, SIZE, 8BITMIME, PIPELINING, and STARTTLS when a
+//! certificate is configured). A message is answered `250` only once it is stored; it
+//! is handled after that, off the connection, so a slow or broken message never keeps
+//! a sender waiting or blocks the next one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 use crate::pipeline::{Incoming, Pipeline};
 
@@ -28,12 +30,27 @@ pub enum SmtpError {
     Timeout,
     #[error("the client sent a line longer than {0} bytes")]
     LineTooLong(usize),
+    #[error("the client sent commands after STARTTLS before the TLS handshake")]
+    PipelinedStartTls,
+}
+
+/// What one connection needs: where stored messages go, and the certificate to offer
+/// with STARTTLS (none: the command is refused with 454).
+struct Listener {
+    pipeline: Arc<Pipeline>,
+    processor: mpsc::Sender<i64>,
+    tls: Option<TlsAcceptor>,
 }
 
 /// Accepts connections until the task is dropped. Stored messages are handed to
 /// `workers` background tasks; if they fall behind, the periodic recovery pass in
 /// [`crate::pipeline::run_recovery`] picks the rest up from the store.
-pub async fn serve(listener: TcpListener, pipeline: Arc<Pipeline>, workers: usize) {
+pub async fn serve(
+    listener: TcpListener,
+    pipeline: Arc<Pipeline>,
+    workers: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
     let (tx, rx) = mpsc::channel::<i64>(4096);
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     for _ in 0..workers.max(1) {
@@ -49,6 +66,11 @@ pub async fn serve(listener: TcpListener, pipeline: Arc<Pipeline>, workers: usiz
             }
         });
     }
+    let shared = Arc::new(Listener {
+        pipeline,
+        processor: tx,
+        tls: tls.map(TlsAcceptor::from),
+    });
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -58,10 +80,9 @@ pub async fn serve(listener: TcpListener, pipeline: Arc<Pipeline>, workers: usiz
                 continue;
             }
         };
-        let pipeline = pipeline.clone();
-        let tx = tx.clone();
+        let ctx = shared.clone();
         tokio::spawn(async move {
-            if let Err(e) = session(stream, pipeline, tx).await {
+            if let Err(e) = session(stream, ctx).await {
                 tracing::debug!(%peer, error = %e, "SMTP session ended");
             }
         });
@@ -129,24 +150,52 @@ struct Envelope {
     to: Vec<String>,
 }
 
-async fn session(
-    stream: TcpStream,
-    pipeline: Arc<Pipeline>,
-    processor: mpsc::Sender<i64>,
-) -> Result<(), SmtpError> {
+/// How a stretch of conversation ended.
+enum After {
+    Quit,
+    StartTls,
+}
+
+async fn session(stream: TcpStream, ctx: Arc<Listener>) -> Result<(), SmtpError> {
     stream.set_nodelay(true).ok();
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut conn = BufReader::with_capacity(64 * 1024, stream);
+    let domain = &ctx.pipeline.config().domain;
+    reply(&mut conn, &format!("220 {domain} Recourse ESMTP ready")).await?;
+    match converse(&mut conn, &ctx, false).await? {
+        After::Quit => Ok(()),
+        After::StartTls => {
+            // Anything already buffered came in the clear and could have been injected
+            // by someone in the middle (RFC 3207 §4.2): refuse rather than run it.
+            if !conn.buffer().is_empty() {
+                return Err(SmtpError::PipelinedStartTls);
+            }
+            let acceptor = ctx.tls.clone().expect("STARTTLS is offered only with TLS");
+            let tls = tokio::time::timeout(IDLE, acceptor.accept(conn.into_inner()))
+                .await
+                .map_err(|_| SmtpError::Timeout)??;
+            let mut conn = BufReader::with_capacity(64 * 1024, tls);
+            converse(&mut conn, &ctx, true).await.map(|_| ())
+        }
+    }
+}
+
+/// The command loop, over the plain connection or, after STARTTLS, the encrypted one;
+/// a new stretch starts with no greeting and no envelope, as RFC 3207 asks.
+async fn converse<S>(conn: &mut S, ctx: &Listener, secure: bool) -> Result<After, SmtpError>
+where
+    S: AsyncBufRead + AsyncWrite + Unpin,
+{
+    let pipeline = &ctx.pipeline;
     let config = pipeline.config();
     let domain = config.domain.clone();
     let max = config.max_message_bytes;
-    reply(&mut write, &format!("220 {domain} Recourse ESMTP ready")).await?;
+    let offer_tls = ctx.tls.is_some() && !secure;
     let mut envelope: Option<Envelope> = None;
     let mut greeted = false;
     let mut line = Vec::new();
     loop {
-        if !read_line(&mut reader, &mut line, MAX_COMMAND).await? {
-            return Ok(());
+        if !read_line(conn, &mut line, MAX_COMMAND).await? {
+            return Ok(After::Quit);
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\r', '\n']);
@@ -155,31 +204,34 @@ async fn session(
             "EHLO" => {
                 greeted = true;
                 envelope = None;
-                let lines = [
+                let mut lines = vec![
                     format!("250-{domain} at your service"),
                     format!("250-SIZE {max}"),
                     "250-8BITMIME".into(),
                     "250-PIPELINING".into(),
-                    "250 ENHANCEDSTATUSCODES".into(),
                 ];
-                reply(&mut write, &lines.join("\r\n")).await?;
+                if offer_tls {
+                    lines.push("250-STARTTLS".into());
+                }
+                lines.push("250 ENHANCEDSTATUSCODES".into());
+                reply(conn, &lines.join("\r\n")).await?;
             }
             "HELO" => {
                 greeted = true;
                 envelope = None;
-                reply(&mut write, &format!("250 {domain}")).await?;
+                reply(conn, &format!("250 {domain}")).await?;
             }
             "MAIL" => {
                 if !greeted {
-                    reply(&mut write, "503 5.5.1 Say EHLO first").await?;
+                    reply(conn, "503 5.5.1 Say EHLO first").await?;
                     continue;
                 }
                 if envelope.is_some() {
-                    reply(&mut write, "503 5.5.1 A message is already under way").await?;
+                    reply(conn, "503 5.5.1 A message is already under way").await?;
                     continue;
                 }
                 let Some((from, params)) = path_and_params(arg, "FROM:") else {
-                    reply(&mut write, "501 5.5.4 Syntax: MAIL FROM:<address>").await?;
+                    reply(conn, "501 5.5.4 Syntax: MAIL FROM:<address>").await?;
                     continue;
                 };
                 let declared = params.iter().find_map(|p| {
@@ -189,7 +241,7 @@ async fn session(
                 });
                 if declared.is_some_and(|s| s > max) {
                     reply(
-                        &mut write,
+                        conn,
                         &format!("552 5.3.4 Messages may be at most {max} bytes"),
                     )
                     .await?;
@@ -199,48 +251,48 @@ async fn session(
                     from: Some(from),
                     to: Vec::new(),
                 });
-                reply(&mut write, "250 2.1.0 Sender OK").await?;
+                reply(conn, "250 2.1.0 Sender OK").await?;
             }
             "RCPT" => {
                 let Some(env) = envelope.as_mut() else {
-                    reply(&mut write, "503 5.5.1 MAIL FROM first").await?;
+                    reply(conn, "503 5.5.1 MAIL FROM first").await?;
                     continue;
                 };
                 let Some((to, _)) = path_and_params(arg, "TO:") else {
-                    reply(&mut write, "501 5.5.4 Syntax: RCPT TO:<address>").await?;
+                    reply(conn, "501 5.5.4 Syntax: RCPT TO:<address>").await?;
                     continue;
                 };
                 if env.to.len() >= MAX_RECIPIENTS {
-                    reply(&mut write, "452 4.5.3 Too many recipients").await?;
+                    reply(conn, "452 4.5.3 Too many recipients").await?;
                     continue;
                 }
-                match accepts(&pipeline, &to).await {
+                match accepts(pipeline, &to).await {
                     Ok(true) => {
                         env.to.push(to.to_lowercase());
-                        reply(&mut write, "250 2.1.5 Recipient OK").await?;
+                        reply(conn, "250 2.1.5 Recipient OK").await?;
                     }
                     Ok(false) => {
-                        reply(&mut write, "550 5.1.1 No such mailbox here").await?;
+                        reply(conn, "550 5.1.1 No such mailbox here").await?;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "looking up mailboxes failed");
-                        reply(&mut write, "451 4.3.0 Try again later").await?;
+                        reply(conn, "451 4.3.0 Try again later").await?;
                     }
                 }
             }
             "DATA" => {
                 let Some(env) = envelope.take() else {
-                    reply(&mut write, "503 5.5.1 MAIL FROM first").await?;
+                    reply(conn, "503 5.5.1 MAIL FROM first").await?;
                     continue;
                 };
                 if env.to.is_empty() {
-                    reply(&mut write, "554 5.5.1 No valid recipients").await?;
+                    reply(conn, "554 5.5.1 No valid recipients").await?;
                     continue;
                 }
-                reply(&mut write, "354 Go ahead; end with <CRLF>.<CRLF>").await?;
-                let Some(raw) = read_data(&mut reader, &mut line, max).await? else {
+                reply(conn, "354 Go ahead; end with <CRLF>.<CRLF>").await?;
+                let Some(raw) = read_data(conn, &mut line, max).await? else {
                     reply(
-                        &mut write,
+                        conn,
                         &format!("552 5.3.4 Messages may be at most {max} bytes"),
                     )
                     .await?;
@@ -255,14 +307,14 @@ async fn session(
                 match pipeline.receive(incoming).await {
                     Ok(id) => {
                         // Stored: from here on the message survives anything.
-                        reply(&mut write, &format!("250 2.0.0 Stored as {id}")).await?;
+                        reply(conn, &format!("250 2.0.0 Stored as {id}")).await?;
                         // A full queue is fine: the recovery pass finds it in the store.
-                        let _ = processor.try_send(id);
+                        let _ = ctx.processor.try_send(id);
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "storing received mail failed");
                         reply(
-                            &mut write,
+                            conn,
                             "451 4.3.0 Could not store the message; try again later",
                         )
                         .await?;
@@ -271,17 +323,27 @@ async fn session(
             }
             "RSET" => {
                 envelope = None;
-                reply(&mut write, "250 2.0.0 OK").await?;
+                reply(conn, "250 2.0.0 OK").await?;
             }
-            "NOOP" => reply(&mut write, "250 2.0.0 OK").await?,
-            "VRFY" => reply(&mut write, "252 2.1.5 Send some mail and we will see").await?,
-            "HELP" => reply(&mut write, "214 2.0.0 EHLO MAIL RCPT DATA RSET NOOP QUIT").await?,
+            "NOOP" => reply(conn, "250 2.0.0 OK").await?,
+            "VRFY" => reply(conn, "252 2.1.5 Send some mail and we will see").await?,
+            "HELP" => reply(conn, "214 2.0.0 EHLO MAIL RCPT DATA RSET NOOP QUIT").await?,
             "QUIT" => {
-                reply(&mut write, &format!("221 2.0.0 {domain} closing")).await?;
-                return Ok(());
+                reply(conn, &format!("221 2.0.0 {domain} closing")).await?;
+                return Ok(After::Quit);
             }
-            "STARTTLS" => reply(&mut write, "454 4.7.0 TLS is not available").await?,
-            _ => reply(&mut write, "500 5.5.2 Command not recognised").await?,
+            "STARTTLS" if secure => {
+                reply(conn, "503 5.5.1 TLS is already in use").await?;
+            }
+            "STARTTLS" if !arg.is_empty() => {
+                reply(conn, "501 5.5.4 STARTTLS takes no arguments").await?;
+            }
+            "STARTTLS" if offer_tls => {
+                reply(conn, "220 2.0.0 Ready to start TLS").await?;
+                return Ok(After::StartTls);
+            }
+            "STARTTLS" => reply(conn, "454 4.7.0 TLS is not available").await?,
+            _ => reply(conn, "500 5.5.2 Command not recognised").await?,
         }
     }
 }

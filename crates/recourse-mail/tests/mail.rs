@@ -597,7 +597,7 @@ async fn listener(store: Arc<dyn Store>) -> (std::net::SocketAddr, Arc<Pipeline>
     let pipeline = Arc::new(Pipeline::new(store, config()));
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    tokio::spawn(recourse_mail::smtp::serve(l, pipeline.clone(), 2));
+    tokio::spawn(recourse_mail::smtp::serve(l, pipeline.clone(), 2, None));
     (addr, pipeline)
 }
 
@@ -763,3 +763,9 @@ async fn swaks_delivers_to_the_listener() {
             .all(|m| m.from_address.as_deref() == Some("kim@example.org"))
     );
 }
+
+// STARTTLS on the listener, and the IMAP poller against a real Dovecot.
+#[path = "mail/imap.rs"]
+mod imap;
+#[path = "mail/starttls.rs"]
+mod starttls;

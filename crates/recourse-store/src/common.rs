@@ -1051,6 +1051,18 @@ macro_rules! impl_store {
                     mail::store_inbound_mail(self, m).await
                 }
 
+                async fn imap_cursor(&self, account: &str) -> Result<Option<$crate::ImapCursor>> {
+                    mail::imap_cursor(self, account).await
+                }
+
+                async fn store_imap_mail(&self, m: $crate::NewInboundMail, account: &str, at: $crate::ImapCursor) -> Result<Option<i64>> {
+                    mail::store_imap_mail(self, m, account, at).await
+                }
+
+                async fn reset_imap_cursor(&self, account: &str, uidvalidity: i64, now: Millis) -> Result<()> {
+                    mail::reset_imap_cursor(self, account, uidvalidity, now).await
+                }
+
                 async fn claim_inbound_mail(&self, id: i64, now: Millis, lease_ms: i64) -> Result<Option<$crate::ClaimedMail>> {
                     mail::claim_inbound_mail(self, id, now, lease_ms).await
                 }

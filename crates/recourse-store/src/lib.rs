@@ -279,6 +279,18 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_mailbox(&self, id: i64) -> Result<()>;
     /// Stores a message exactly as received; it is acknowledged only once this returns.
     async fn store_inbound_mail(&self, mail: NewInboundMail) -> Result<i64>;
+    /// How far the IMAP poller has read `account` (user@host/folder).
+    async fn imap_cursor(&self, account: &str) -> Result<Option<ImapCursor>>;
+    /// Stores a message read by IMAP and advances the account's cursor to `at` in one
+    /// transaction; `None` (nothing stored) when the cursor was already there.
+    async fn store_imap_mail(
+        &self,
+        mail: NewInboundMail,
+        account: &str,
+        at: ImapCursor,
+    ) -> Result<Option<i64>>;
+    /// Starts reading `account` from its first message under a new UIDVALIDITY.
+    async fn reset_imap_cursor(&self, account: &str, uidvalidity: i64, now: Millis) -> Result<()>;
     /// Takes a received message for processing for `lease_ms`; `None` when it is done
     /// or another worker holds it. A worker that dies lets the lease run out.
     async fn claim_inbound_mail(

@@ -26,6 +26,14 @@ pub struct NewInboundMail {
     pub now: Millis,
 }
 
+/// Where reading an IMAP folder has got to: UIDs are only comparable under one
+/// UIDVALIDITY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImapCursor {
+    pub uidvalidity: i64,
+    pub last_uid: i64,
+}
+
 /// What became of a received message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -142,6 +150,28 @@ pub struct InboundOutcome {
     /// The team a new ticket goes to (from the mailbox it was sent to).
     pub team_id: Option<TeamId>,
     pub now: Millis,
+}
+
+impl InboundOutcome {
+    /// The outcome of a message nothing has been learnt from yet: quarantined unless
+    /// reading it decides otherwise.
+    pub fn unread(id: i64, now: Millis) -> Self {
+        InboundOutcome {
+            id,
+            state: MailState::Quarantined,
+            message_id: None,
+            from_address: None,
+            subject: None,
+            body_text: None,
+            ticket_id: None,
+            message_ref: None,
+            reason: None,
+            attachments: Vec::new(),
+            bouncing: Vec::new(),
+            team_id: None,
+            now,
+        }
+    }
 }
 
 /// A reply waiting in the outbox, with everything needed to render it.

@@ -76,7 +76,7 @@ macro_rules! mail_sql {
                 Ok(())
             }
 
-            pub(crate) async fn store_inbound_mail(store: &$store, m: NewInboundMail) -> Result<i64> {
+            async fn insert_inbound(conn: &mut $conn, m: &NewInboundMail) -> Result<i64> {
                 let to = serde_json::to_string(&m.envelope_to).map_err(corrupt)?;
                 Ok(sqlx::query_scalar(
                     "INSERT INTO inbound_mail (source, envelope_from, envelope_to, raw, size, sha256, state, received_at)
@@ -89,8 +89,75 @@ macro_rules! mail_sql {
                 .bind(m.raw.len() as i64)
                 .bind(&m.sha256)
                 .bind(m.now.0)
-                .fetch_one(store.writer())
+                .fetch_one(&mut *conn)
                 .await?)
+            }
+
+            pub(crate) async fn store_inbound_mail(store: &$store, m: NewInboundMail) -> Result<i64> {
+                let mut tx = store.begin().await?;
+                let id = insert_inbound(&mut tx, &m).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            pub(crate) async fn imap_cursor(store: &$store, account: &str) -> Result<Option<ImapCursor>> {
+                let row = sqlx::query("SELECT uidvalidity, last_uid FROM imap_cursors WHERE account = $1")
+                    .bind(account)
+                    .fetch_optional(store.reader())
+                    .await?;
+                row.map(|r| {
+                    Ok(ImapCursor {
+                        uidvalidity: r.try_get("uidvalidity")?,
+                        last_uid: r.try_get("last_uid")?,
+                    })
+                })
+                .transpose()
+            }
+
+            /// Stores a message read from an IMAP folder and moves the folder's cursor past
+            /// it in one transaction, so a crash can neither skip it nor store it twice. A
+            /// cursor already at or past `uid` (another node took it) stores nothing.
+            pub(crate) async fn store_imap_mail(
+                store: &$store,
+                m: NewInboundMail,
+                account: &str,
+                at: ImapCursor,
+            ) -> Result<Option<i64>> {
+                let mut tx = store.begin().await?;
+                let moved = sqlx::query(
+                    "INSERT INTO imap_cursors (account, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (account) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,
+                         updated_at = excluded.updated_at
+                     WHERE imap_cursors.uidvalidity <> excluded.uidvalidity OR imap_cursors.last_uid < excluded.last_uid",
+                )
+                .bind(account)
+                .bind(at.uidvalidity)
+                .bind(at.last_uid)
+                .bind(m.now.0)
+                .execute(&mut *tx)
+                .await?;
+                if moved.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                let id = insert_inbound(&mut tx, &m).await?;
+                tx.commit().await?;
+                Ok(Some(id))
+            }
+
+            /// Starts a folder over (its UIDVALIDITY changed): every message in it is read
+            /// again, and Message-IDs keep the ones we already have from becoming duplicates.
+            pub(crate) async fn reset_imap_cursor(store: &$store, account: &str, uidvalidity: i64, now: Millis) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO imap_cursors (account, uidvalidity, last_uid, updated_at) VALUES ($1, $2, 0, $3)
+                     ON CONFLICT (account) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at
+                     WHERE imap_cursors.uidvalidity <> excluded.uidvalidity",
+                )
+                .bind(account)
+                .bind(uidvalidity)
+                .bind(now.0)
+                .execute(store.writer())
+                .await?;
+                Ok(())
             }
 
             pub(crate) async fn claim_inbound_mail(

@@ -363,6 +363,16 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "imap_cursors",
+        columns: &[
+            ("id", Int),
+            ("account", Text),
+            ("uidvalidity", Int),
+            ("last_uid", Int),
+            ("updated_at", Int),
+        ],
+    },
+    Table {
         name: "canned_replies",
         columns: &[
             ("id", Int),

@@ -95,12 +95,31 @@ struct ServeArgs {
     mail: MailArgs,
 }
 
-/// The email channel: off unless `--smtp-listen` or `--smtp-relay` is given.
+/// The email channel: off unless `--smtp-listen`, `--imap-url` or `--smtp-relay` is given.
 #[derive(Args, Clone)]
 struct MailArgs {
     /// Receive mail by SMTP on this address, e.g. `127.0.0.1:2525`.
     #[arg(long, env = "RECOURSE_SMTP_LISTEN")]
     smtp_listen: Option<SocketAddr>,
+    /// Offer STARTTLS on the SMTP listener with this certificate chain (PEM).
+    #[arg(long, env = "RECOURSE_SMTP_TLS_CERT", requires = "smtp_tls_key")]
+    smtp_tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--smtp-tls-cert`.
+    #[arg(long, env = "RECOURSE_SMTP_TLS_KEY", requires = "smtp_tls_cert")]
+    smtp_tls_key: Option<PathBuf>,
+    /// Also read mail from an existing mailbox: `imaps://user@host[:993]/INBOX`, or
+    /// `imap://…` (plain, for loopback). `%40` stands for an `@` in the user name.
+    #[arg(long, env = "RECOURSE_IMAP_URL", requires = "imap_password_file")]
+    imap_url: Option<String>,
+    /// A file holding the IMAP password (kept out of the command line and logs).
+    #[arg(long, env = "RECOURSE_IMAP_PASSWORD_FILE")]
+    imap_password_file: Option<PathBuf>,
+    /// One more CA (PEM) to trust for `imaps://`, besides the system's.
+    #[arg(long, env = "RECOURSE_IMAP_CA_FILE")]
+    imap_ca_file: Option<PathBuf>,
+    /// Seconds between checks when the IMAP server has no IDLE.
+    #[arg(long, env = "RECOURSE_IMAP_POLL_SECS", default_value_t = 60)]
+    imap_poll_secs: u64,
     /// Send replies through this SMTP relay (`host:port`, plain SMTP).
     #[arg(long, env = "RECOURSE_SMTP_RELAY")]
     smtp_relay: Option<String>,
@@ -453,18 +472,60 @@ async fn spawn_mail(
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let config = Arc::new(args.config(public_url));
     let mut tasks = Vec::new();
+    let pipeline = Arc::new(recourse_mail::Pipeline::new(store.clone(), config.clone()));
     if let Some(listen) = args.smtp_listen {
+        let tls = match (&args.smtp_tls_cert, &args.smtp_tls_key) {
+            (Some(cert), Some(key)) => Some(
+                recourse_mail::tls::server_config(cert, key)
+                    .context("loading the SMTP listener's certificate")?,
+            ),
+            _ => None,
+        };
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening for SMTP on {listen}"))?;
         let addr = listener.local_addr()?;
-        println!("Receiving mail by SMTP on {addr}");
-        let pipeline = Arc::new(recourse_mail::Pipeline::new(store.clone(), config.clone()));
+        let starttls = if tls.is_some() {
+            " (STARTTLS offered)"
+        } else {
+            ""
+        };
+        println!("Receiving mail by SMTP on {addr}{starttls}");
         tasks.push(tokio::spawn(recourse_mail::smtp::serve(
             listener,
             pipeline.clone(),
             2,
+            tls,
         )));
+    }
+    if let Some(url) = &args.imap_url {
+        let url = recourse_mail::imap::ImapUrl::parse(url)?;
+        let file = args
+            .imap_password_file
+            .as_ref()
+            .context("--imap-url needs --imap-password-file")?;
+        let password = std::fs::read_to_string(file)
+            .with_context(|| format!("reading the IMAP password from {}", file.display()))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned();
+        if url.tls {
+            // Fail at start, not in the poller's retry loop, if the roots are unusable.
+            recourse_mail::tls::client_config(args.imap_ca_file.as_deref())?;
+        }
+        println!("Reading mail by IMAP from {}", url.account());
+        let settings = recourse_mail::imap::ImapSettings {
+            url,
+            password,
+            poll: std::time::Duration::from_secs(args.imap_poll_secs.max(1)),
+            idle_max: std::time::Duration::from_secs(25 * 60),
+            ca_file: args.imap_ca_file.clone(),
+        };
+        tasks.push(tokio::spawn(recourse_mail::imap::run(
+            settings,
+            pipeline.clone(),
+        )));
+    }
+    if args.smtp_listen.is_some() || args.imap_url.is_some() {
         tasks.push(tokio::spawn(recourse_mail::pipeline::run_recovery(
             pipeline,
             std::time::Duration::from_secs(5),

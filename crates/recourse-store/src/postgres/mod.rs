@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "portal", include_str!("migrations/0007_portal.sql")),
     (8, "console", include_str!("migrations/0008_console.sql")),
     (9, "admin", include_str!("migrations/0009_admin.sql")),
+    (10, "imap", include_str!("migrations/0010_imap.sql")),
 ];
 
 /// Any constant works; it only has to be the same on every node.

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "portal", include_str!("migrations/0006_portal.sql")),
     (7, "console", include_str!("migrations/0007_console.sql")),
     (8, "admin", include_str!("migrations/0008_admin.sql")),
+    (9, "imap", include_str!("migrations/0009_imap.sql")),
 ];
 
 pub struct SqliteStore {
