@@ -70,6 +70,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Counts requests for portal sign-in links, per address and per email.
+    pub portal_limiter: Arc<auth::LoginLimiter>,
     pub metrics: Arc<Metrics>,
     pub rate_limiter: Arc<ratelimit::RateLimiter>,
     /// Who has which ticket open in the console, for the collision notice (per node).
@@ -84,6 +86,10 @@ impl AppState {
         ));
         AppState {
             store,
+            portal_limiter: Arc::new(auth::LoginLimiter::new(
+                config.login_max_failures,
+                config.login_window,
+            )),
             config: Arc::new(config),
             login_limiter,
             metrics: Arc::new(Metrics::default()),

@@ -229,6 +229,9 @@ on_both!(
     admin_people_tokens_and_webhooks
 );
 
+// The customer portal: sign-in by link, customer sessions, its pages and forms.
+mod portal;
+
 /// Create, reply, record an intervention, find it by full-text search, read its history.
 async fn ticket_story(app: TestApp) {
     let (agent_id, token) = app

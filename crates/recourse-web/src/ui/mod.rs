@@ -9,6 +9,7 @@
 
 mod console;
 mod manager;
+mod portal;
 mod presence;
 
 use askama::Template;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .merge(console::routes())
         .merge(manager::routes())
+        .merge(portal::routes())
 }
 
 // ---------- assets ----------

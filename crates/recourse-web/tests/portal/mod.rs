@@ -1,0 +1,739 @@
+//! The customer portal over HTTP: sign-in by one-time link (single use, expiry, no
+//! account enumeration, rate limit), customer sessions that see only their own tickets
+//! (in the portal and the API) and never the console, CSRF on every form, uploads,
+//! and the survey. The mail sender is stood in for by drawing and arming the token the
+//! way `recourse-mail` does, so the test knows it; the real SMTP path is covered by the
+//! browser test.
+
+use super::*;
+use recourse_domain::{Actor, Body, Channel, CustomerId, Priority, Subject};
+use recourse_store::{NewTicket, OutboundResult};
+
+macro_rules! portal_on_both {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { if let Some(app) = super::TestApp::start(super::Db::Sqlite).await { super::$name(app).await } })+
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { if let Some(app) = super::TestApp::start(super::Db::Postgres).await { super::$name(app).await } })+
+        }
+    };
+}
+
+portal_on_both!(
+    portal_sign_in_is_single_use_and_tells_nothing,
+    portal_links_expire_and_are_rate_limited,
+    portal_customers_see_only_their_own,
+    portal_routes_authorisation,
+    portal_uploads_and_survey
+);
+
+/// A client that does not follow redirects, so each 303 can be looked at.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    text: String,
+}
+
+async fn page(resp: reqwest::Response) -> Page {
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let cookies = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let text = resp.text().await.unwrap();
+    Page {
+        status,
+        location,
+        cookies,
+        text,
+    }
+}
+
+/// `name=value` of the cookie called `name` among `Set-Cookie` headers.
+fn cookie(p: &Page, name: &str) -> Option<String> {
+    p.cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// The value of the hidden `csrf` field in a page.
+fn csrf_field(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl TestApp {
+    async fn get(&self, path: &str, cookie: &str) -> Page {
+        let mut req = client().get(format!("{}{path}", self.base));
+        if !cookie.is_empty() {
+            req = req.header("cookie", cookie);
+        }
+        page(req.send().await.unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = client()
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if !cookie.is_empty() {
+            req = req.header("cookie", cookie);
+        }
+        page(req.send().await.unwrap()).await
+    }
+
+    async fn post_multipart(
+        &self,
+        path: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----recourse-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, ty, data) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: {ty}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let resp = client()
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("cookie", cookie)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        page(resp).await
+    }
+
+    /// Asks for a sign-in link through the form, as a browser would.
+    async fn ask_for_link(&self, email: &str) -> Page {
+        let form = self.get("/portal/login", "").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let pre = cookie(&form, "recourse_portal_csrf").expect("a pre-session token cookie");
+        self.post_form(
+            "/portal/login",
+            &pre,
+            &[("email", email), ("csrf", &csrf_field(&form.text))],
+        )
+        .await
+    }
+
+    /// Does what the mail sender does with the queued links: draws each token, arms
+    /// it (only the hash is stored) and records it sent. Returns (address, token).
+    async fn mail_links(&self, expires_in_ms: i64) -> Vec<(String, String)> {
+        let now = recourse_web::now();
+        let mut out = Vec::new();
+        for link in self
+            .store
+            .claim_portal_links(now, 60_000, 50)
+            .await
+            .unwrap()
+        {
+            let token = auth::new_secret("rpl");
+            self.store
+                .arm_portal_link(
+                    link.id,
+                    &auth::sha256_hex(&token),
+                    Millis(now.0 + expires_in_ms),
+                )
+                .await
+                .unwrap();
+            self.store
+                .finish_portal_link(link.id, OutboundResult::Sent(String::new()), now)
+                .await
+                .unwrap();
+            out.push((link.to_address, token));
+        }
+        out
+    }
+
+    /// Opens the link and presses the button: the customer's session cookie.
+    async fn confirm_link(&self, token: &str) -> Page {
+        let shown = self.get(&format!("/portal/link/{token}"), "").await;
+        let pre = cookie(&shown, "recourse_portal_csrf").unwrap_or_default();
+        self.post_form(
+            &format!("/portal/link/{token}"),
+            &pre,
+            &[("csrf", &csrf_field(&shown.text))],
+        )
+        .await
+    }
+
+    /// A customer signed in through the portal: their session cookie and CSRF token.
+    async fn portal_customer(&self, email: &str) -> (String, String) {
+        let asked = self.ask_for_link(email).await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
+        let links = self.mail_links(15 * 60_000).await;
+        let (_, token) = links
+            .into_iter()
+            .find(|(to, _)| to == email)
+            .expect("a link was queued");
+        let done = self.confirm_link(&token).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let session = cookie(&done, auth::SESSION_COOKIE).unwrap();
+        let home = self.get("/portal", &session).await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.text);
+        (session, csrf_field(&home.text))
+    }
+
+    async fn customer_ticket(&self, email: &str, subject: &str, body: &str) -> i64 {
+        let c = self
+            .store
+            .upsert_customer(&EmailAddress::parse(email).unwrap(), None, Millis(1))
+            .await
+            .unwrap();
+        self.store
+            .create_ticket(NewTicket {
+                customer_id: c.id,
+                subject: Subject::parse(subject).unwrap(),
+                body: Body::parse(body).unwrap(),
+                need: None,
+                priority: Priority::Normal,
+                tags: vec![],
+                channel: Channel::Email,
+                demeanor: None,
+                actor: Actor::Customer(CustomerId(c.id.0)),
+                now: recourse_web::now(),
+            })
+            .await
+            .unwrap()
+            .id
+            .0
+    }
+
+    /// An agent's console session cookie, signed in through the API.
+    async fn agent_session(&self, email: &str) -> String {
+        self.agent(email, Role::Agent, Experience::Experienced)
+            .await;
+        let resp = client()
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"email": email, "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        let p = page(resp).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        cookie(&p, auth::SESSION_COOKIE).unwrap()
+    }
+}
+
+async fn portal_sign_in_is_single_use_and_tells_nothing(app: TestApp) {
+    app.customer_ticket("ada@example.com", "Lamp flickers", "It flickers.")
+        .await;
+
+    // Known and unknown addresses get the same answer, word for word.
+    let known = app.ask_for_link("ada@example.com").await;
+    let unknown = app.ask_for_link("nobody@example.com").await;
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!((known.status, &known.text), (unknown.status, &unknown.text));
+    assert!(
+        known.text.contains("If we know this address"),
+        "{}",
+        known.text
+    );
+    // Only the known address gets mail.
+    let links = app.mail_links(15 * 60_000).await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0].0, "ada@example.com");
+    let token = &links[0].1;
+
+    // The form needs its double-submit token.
+    let forged = app
+        .post_form(
+            "/portal/login",
+            "",
+            &[("email", "ada@example.com"), ("csrf", "made-up")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(app.mail_links(15 * 60_000).await.is_empty());
+
+    // Opening the link (as a mail scanner would, twice) does not use it up.
+    for _ in 0..2 {
+        let shown = app.get(&format!("/portal/link/{token}"), "").await;
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(shown.text.contains("Sign me in"), "{}", shown.text);
+    }
+    // Confirming without the page's token is refused, and leaves the link usable.
+    let no_csrf = app
+        .post_form(&format!("/portal/link/{token}"), "", &[("csrf", "x")])
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    assert!(cookie(&no_csrf, auth::SESSION_COOKIE).is_none());
+
+    let done = app.confirm_link(token).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location, "/portal");
+    let set = done
+        .cookies
+        .iter()
+        .find(|c| c.starts_with(auth::SESSION_COOKIE))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
+    let session = cookie(&done, auth::SESSION_COOKIE).unwrap();
+    let home = app.get("/portal", &session).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text.contains("Lamp flickers"), "{}", home.text);
+
+    // Used once: the second time it is gone, and no second session comes of it.
+    let again = app.confirm_link(token).await;
+    assert_eq!(again.status, StatusCode::GONE, "{}", again.text);
+    assert!(cookie(&again, auth::SESSION_COOKIE).is_none());
+    assert!(again.text.contains("already been used"), "{}", again.text);
+    let shown = app.get(&format!("/portal/link/{token}"), "").await;
+    assert_eq!(shown.status, StatusCode::GONE);
+    // Only the hash was stored: the token itself opens nothing as a hash.
+    let made_up = app.get("/portal/link/rpl_0123", "").await;
+    assert_eq!(made_up.status, StatusCode::NOT_FOUND);
+
+    // Signing out ends the session for good.
+    let csrf = csrf_field(&home.text);
+    let out = app
+        .post_form("/portal/logout", &session, &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status, StatusCode::OK);
+    let after = app.get("/portal", &session).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location, "/portal/login");
+}
+
+async fn portal_links_expire_and_are_rate_limited(app: TestApp) {
+    app.customer_ticket("bo@example.com", "Kettle", "It leaks.")
+        .await;
+    app.ask_for_link("bo@example.com").await;
+    let links = app.mail_links(-1).await; // already past its expiry
+    let (_, token) = &links[0];
+    let shown = app.get(&format!("/portal/link/{token}"), "").await;
+    assert_eq!(shown.status, StatusCode::GONE);
+    assert!(shown.text.contains("expired"), "{}", shown.text);
+    let done = app.confirm_link(token).await;
+    assert_eq!(done.status, StatusCode::GONE);
+    assert!(cookie(&done, auth::SESSION_COOKIE).is_none());
+
+    // The store mails at most three links per customer in fifteen minutes ...
+    for _ in 0..4 {
+        let p = app.ask_for_link("bo@example.com").await;
+        assert_eq!(p.status, StatusCode::OK);
+    }
+    assert_eq!(
+        app.mail_links(60_000).await.len(),
+        2,
+        "3 in the window, 1 used above"
+    );
+    // ... and the sixth request from one address for one email is refused outright,
+    // known address or not (the limit says nothing about who exists).
+    let p = app.ask_for_link("bo@example.com").await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.text);
+    for i in 0..4 {
+        let p = app.ask_for_link(&format!("stranger{i}@example.com")).await;
+        assert_eq!(
+            p.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the address is over its limit"
+        );
+    }
+}
+
+async fn portal_customers_see_only_their_own(app: TestApp) {
+    let mine = app
+        .customer_ticket("cy@example.com", "My toaster", "Burns everything.")
+        .await;
+    let theirs = app
+        .customer_ticket("di@example.com", "Their secret order", "Private words.")
+        .await;
+    // A note on my ticket stays with the desk.
+    let (_, agent) = app
+        .agent("eve@example.com", Role::Agent, Experience::Experienced)
+        .await;
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{mine}/messages"),
+            &agent,
+            Some(json!({"kind": "note", "body": "Internal: customer sounds tired"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{mine}/messages"),
+            &agent,
+            Some(json!({"kind": "reply", "body": "A <b>new</b> toaster is on its way."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (session, _) = app.portal_customer("cy@example.com").await;
+    let list = app.get("/portal", &session).await;
+    assert!(list.text.contains("My toaster"));
+    assert!(!list.text.contains("Their secret order"));
+    let own = app.get(&format!("/portal/tickets/{mine}"), &session).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.text.contains("Burns everything."));
+    assert!(
+        own.text.contains("A &#60;b&#62;new&#60;/b&#62; toaster") && !own.text.contains("<b>new"),
+        "agent text is escaped: {}",
+        own.text
+    );
+    assert!(
+        !own.text.contains("Internal: customer sounds tired"),
+        "no notes"
+    );
+    assert!(own.text.contains("Who has your case"));
+    // Someone else's ticket is as missing as one that never existed.
+    let other = app
+        .get(&format!("/portal/tickets/{theirs}"), &session)
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert!(!other.text.contains("Private words."));
+    let none = app.get("/portal/tickets/999999", &session).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+
+    // The same session against the API is the same customer.
+    let api = |path: String| {
+        let session = session.clone();
+        let base = app.base.clone();
+        async move {
+            let r = client()
+                .get(format!("{base}{path}"))
+                .header("cookie", session)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, body) = api("/api/v1/tickets".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<i64> = body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![mine]);
+    assert_eq!(
+        api(format!("/api/v1/tickets/{theirs}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, me) = api("/api/v1/me".into()).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+}
+
+/// Every portal route for a stranger, a signed-in customer and a signed-in agent; and
+/// the console for the customer.
+async fn portal_routes_authorisation(app: TestApp) {
+    let mine = app
+        .customer_ticket("fay@example.com", "Sofa", "Wrong colour.")
+        .await;
+    let (customer, csrf) = app.portal_customer("fay@example.com").await;
+    let agent = app.agent_session("gus@example.com").await;
+    let signin = "→ /portal/login";
+    let pages = [
+        "/portal".to_owned(),
+        "/portal/new".to_owned(),
+        format!("/portal/tickets/{mine}"),
+        format!("/portal/tickets/{mine}/attachments/1"),
+    ];
+    for path in &pages {
+        for (who, c) in [("stranger", ""), ("agent", agent.as_str())] {
+            let p = app.get(path, c).await;
+            assert_eq!(
+                (p.status, format!("→ {}", p.location)),
+                (StatusCode::SEE_OTHER, signin.to_owned()),
+                "GET {path} as {who}"
+            );
+        }
+    }
+    let posts = [
+        format!("/portal/tickets/{mine}/reply"),
+        format!("/portal/tickets/{mine}/survey"),
+        "/portal/new".to_owned(),
+        "/portal/logout".to_owned(),
+    ];
+    for path in &posts {
+        for (who, c) in [("stranger", ""), ("agent", agent.as_str())] {
+            let p = app
+                .post_form(path, c, &[("csrf", &csrf), ("body", "hello")])
+                .await;
+            assert_eq!(
+                (p.status, format!("→ {}", p.location)),
+                (StatusCode::SEE_OTHER, signin.to_owned()),
+                "POST {path} as {who}"
+            );
+        }
+        // The customer without the session's CSRF token is refused.
+        let p = app
+            .post_form(path, &customer, &[("csrf", "wrong"), ("body", "hello")])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "POST {path} without CSRF");
+        let p = app.post_form(path, &customer, &[("body", "hello")]).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "POST {path} with no CSRF");
+    }
+    // The console is for agents: a customer session gets the agents' sign-in page.
+    for path in ["/console", &format!("/console/tickets/{mine}")] {
+        let p = app.get(path, &customer).await;
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (StatusCode::SEE_OTHER, "/login"),
+            "GET {path}"
+        );
+        assert!(!p.text.contains("Wrong colour."));
+    }
+    let p = app
+        .post_form(
+            &format!("/console/tickets/{mine}/take"),
+            &customer,
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    // And API writes with the customer's cookie still need the CSRF header.
+    let r = client()
+        .post(format!("{}/api/v1/tickets/{mine}/messages", app.base))
+        .header("cookie", &customer)
+        .json(&json!({"body": "via the API"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = client()
+        .post(format!("{}/api/v1/tickets/{mine}/messages", app.base))
+        .header("cookie", &customer)
+        .header(auth::CSRF_HEADER, &csrf)
+        .json(&json!({"body": "via the API"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+async fn portal_uploads_and_survey(app: TestApp) {
+    let (_, agent) = app
+        .agent("hal@example.com", Role::Agent, Experience::Experienced)
+        .await;
+    app.customer_ticket("ivy@example.com", "Old one", "Earlier.")
+        .await;
+    let other = app
+        .customer_ticket("jon@example.com", "Not yours", "Nope.")
+        .await;
+    let (session, csrf) = app.portal_customer("ivy@example.com").await;
+
+    // A new request with a file.
+    let photo: &[u8] = b"\x89PNG\r\n\x1a\n not really a picture \r\n--boundary-looking line\r\n";
+    let made = app
+        .post_multipart(
+            "/portal/new",
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("subject", "Cracked <screen>"),
+                ("need", "a repair this week"),
+                ("body", "The screen cracked on day two."),
+            ],
+            &[("photo.png", "image/png", photo)],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let id: i64 = made
+        .location
+        .trim_start_matches("/portal/tickets/")
+        .parse()
+        .unwrap();
+    let (_, t) = app
+        .call("GET", &format!("/api/v1/tickets/{id}"), &agent, None)
+        .await;
+    assert_eq!(t["subject"], "Cracked <screen>");
+    assert_eq!(t["need"], "a repair this week");
+    assert_eq!(t["messages"][0]["channel"], "portal");
+    let files = app
+        .store
+        .ticket_attachments(recourse_domain::TicketId(id))
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].filename.as_deref(), Some("photo.png"));
+    assert_eq!(files[0].content_type, "image/png");
+    assert_eq!(files[0].size, photo.len() as i64);
+    let shown = app.get(&format!("/portal/tickets/{id}"), &session).await;
+    assert!(
+        shown.text.contains("Cracked &#60;screen&#62;") && !shown.text.contains("<screen>"),
+        "escaped: {}",
+        shown.text
+    );
+    let href = format!("/portal/tickets/{id}/attachments/{}", files[0].id);
+    assert!(shown.text.contains(&href));
+    let resp = client()
+        .get(format!("{}{href}", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), photo);
+    // The file is only reachable through its own ticket.
+    let wrong = app
+        .get(
+            &format!("/portal/tickets/{other}/attachments/{}", files[0].id),
+            &session,
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+
+    // Too large a file is refused with a reason, and nothing is created.
+    let big = vec![b'x'; 5 * 1024 * 1024 + 1];
+    let refused = app
+        .post_multipart(
+            "/portal/new",
+            &session,
+            &[("csrf", &csrf), ("subject", "Big"), ("body", "Big file.")],
+            &[("big.bin", "application/octet-stream", &big)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("at most 5 MB"), "{}", refused.text);
+
+    // A reply, then the desk resolves the ticket and the survey appears.
+    let replied = app
+        .post_multipart(
+            &format!("/portal/tickets/{id}/reply"),
+            &session,
+            &[("csrf", &csrf), ("body", "Any news?")],
+            &[],
+        )
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER, "{}", replied.text);
+    let (status, _) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            &agent,
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let shown = app.get(&format!("/portal/tickets/{id}"), &session).await;
+    assert!(shown.text.contains("Any news?"));
+    assert!(shown.text.contains("How did we do?"), "{}", shown.text);
+    let bad = app
+        .post_form(
+            &format!("/portal/tickets/{id}/survey"),
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("product", "9"),
+                ("pleasantness", "5"),
+                ("competence", "5"),
+                ("recommend", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let answered = app
+        .post_form(
+            &format!("/portal/tickets/{id}/survey"),
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("product", "2"),
+                ("pleasantness", "5"),
+                ("competence", "4"),
+                ("recommend", "8"),
+                ("comment", "Kind people, <i>fragile</i> phone."),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.text);
+    assert!(answered.text.contains("your answers are saved"));
+    assert!(answered.text.contains("&#60;i&#62;fragile") && !answered.text.contains("<i>fragile"));
+    let hash = app
+        .store
+        .survey_token_hash(recourse_domain::TicketId(id))
+        .await
+        .unwrap()
+        .unwrap();
+    let survey = app.store.survey_by_token(&hash).await.unwrap().unwrap();
+    let a = survey.answer.unwrap();
+    assert_eq!(
+        (a.product, a.pleasantness, a.competence, a.recommend),
+        (2, 5, 4, 8)
+    );
+    // Another customer's survey cannot be answered by id.
+    let theirs = app
+        .post_form(
+            &format!("/portal/tickets/{other}/survey"),
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("product", "1"),
+                ("pleasantness", "1"),
+                ("competence", "1"),
+                ("recommend", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}
