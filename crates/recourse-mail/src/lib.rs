@@ -7,6 +7,7 @@ pub mod mime;
 pub mod outbound;
 pub mod imap;
 pub mod pipeline;
+pub mod portal_link;
 pub mod smtp;
 pub mod thread;
 pub mod tls;

@@ -219,7 +219,14 @@ pub async fn run_sender(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        while send_due(store.as_ref(), &config, &transport).await > 0 {}
+        // Sign-in links first, and again between rounds of replies: someone is waiting
+        // for each one, and it expires.
+        loop {
+            while crate::portal_link::send_due(store.as_ref(), &config, &transport).await > 0 {}
+            if send_due(store.as_ref(), &config, &transport).await == 0 {
+                break;
+            }
+        }
     }
 }
 
