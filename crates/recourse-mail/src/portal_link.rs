@@ -6,9 +6,8 @@
 //! The mail is `Auto-Submitted: auto-generated` and carries no ticket reference: it is
 //! not part of any conversation, and an answer to it threads nowhere.
 
-use lettre::message::header::ContentTransferEncoding;
+use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::RngCore;
 use recourse_domain::Millis;
