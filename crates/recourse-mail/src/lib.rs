@@ -3,9 +3,9 @@
 //! outbox sender that mails replies through a relay.
 
 pub mod classify;
+pub mod imap;
 pub mod mime;
 pub mod outbound;
-pub mod imap;
 pub mod pipeline;
 pub mod portal_link;
 pub mod smtp;
@@ -35,6 +35,9 @@ pub struct MailConfig {
     pub process_budget: Duration,
     /// Where customers reach the desk on the web, for the footer of mail we send.
     pub public_url: String,
+    /// How long a node's claim on a batch of outgoing mail lasts: a node that dies
+    /// mid-send lets another send the rest after that.
+    pub claim_lease: Duration,
 }
 
 impl Default for MailConfig {
@@ -48,6 +51,7 @@ impl Default for MailConfig {
             automatic_per_hour: 5,
             process_budget: Duration::from_secs(10),
             public_url: "http://127.0.0.1:8080".into(),
+            claim_lease: Duration::from_secs(120),
         }
     }
 }

@@ -194,8 +194,8 @@ pub async fn send_due(
     config: &MailConfig,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
 ) -> usize {
-    // A claim lasts two minutes: a node that dies mid-send lets another retry after that.
-    let claimed = match store.claim_outbound_mail(now(), 120_000, 20).await {
+    let lease = config.claim_lease.as_millis() as i64;
+    let claimed = match store.claim_outbound_mail(now(), lease, 20).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "claiming outbound mail failed");

@@ -103,11 +103,21 @@ pub async fn deliver(client: &reqwest::Client, d: &Delivery) -> Result<(), Strin
     }
 }
 
+/// How long a node's claim on a batch of deliveries lasts by default: a node that dies
+/// mid-send lets another retry after that.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
 /// One round of webhook delivery: claim what is due, send it, record the results.
 /// Returns how many were attempted.
 pub async fn deliver_due(store: &dyn Store, client: &reqwest::Client) -> usize {
-    // A claim lasts a minute: a node that dies mid-send lets another retry after that.
-    let claimed = match store.claim_deliveries(now(), 60_000, 50).await {
+    deliver_due_leased(store, client, CLAIM_LEASE).await
+}
+
+async fn deliver_due_leased(store: &dyn Store, client: &reqwest::Client, lease: Duration) -> usize {
+    let claimed = match store
+        .claim_deliveries(now(), lease.as_millis() as i64, 50)
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "claiming webhook deliveries failed");
@@ -134,13 +144,13 @@ pub fn webhook_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-pub async fn run_webhooks(store: Arc<dyn Store>, every: Duration) {
+pub async fn run_webhooks(store: Arc<dyn Store>, every: Duration, lease: Duration) {
     let client = webhook_client();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        while deliver_due(store.as_ref(), &client).await > 0 {}
+        while deliver_due_leased(store.as_ref(), &client, lease).await > 0 {}
     }
 }
 

@@ -91,6 +91,10 @@ struct ServeArgs {
     /// Seconds between SLA sweeper passes (warnings, breaches, escalations).
     #[arg(long, env = "RECOURSE_SWEEP_SECS", default_value_t = 15)]
     sweep_secs: u64,
+    /// How long a node's claim on outgoing email or webhook deliveries lasts; a node
+    /// killed mid-send leaves the rest to another node after this.
+    #[arg(long, env = "RECOURSE_CLAIM_LEASE_SECS", default_value_t = 120)]
+    claim_lease_secs: u64,
     #[command(flatten)]
     mail: MailArgs,
 }
@@ -447,11 +451,13 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         std::time::Duration::from_secs(args.sweep_secs.max(1)),
     ));
+    let claim_lease = std::time::Duration::from_secs(args.claim_lease_secs.max(1));
     let webhooks = tokio::spawn(recourse_web::workers::run_webhooks(
         store.clone(),
         std::time::Duration::from_secs(2),
+        claim_lease,
     ));
-    let mail = spawn_mail(&store, &args.mail, &config.public_url).await?;
+    let mail = spawn_mail(&store, &args.mail, &config.public_url, claim_lease).await?;
     recourse_web::serve(listener, AppState::new(store, config), shutdown_signal()).await?;
     sweeper.abort();
     webhooks.abort();
@@ -469,8 +475,12 @@ async fn spawn_mail(
     store: &Arc<dyn Store>,
     args: &MailArgs,
     public_url: &str,
+    claim_lease: std::time::Duration,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let config = Arc::new(args.config(public_url));
+    let config = Arc::new(recourse_mail::MailConfig {
+        claim_lease,
+        ..args.config(public_url)
+    });
     let mut tasks = Vec::new();
     let pipeline = Arc::new(recourse_mail::Pipeline::new(store.clone(), config.clone()));
     if let Some(listen) = args.smtp_listen {

@@ -537,8 +537,13 @@ fn three_nodes_on_one_postgres() {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
+    // Where the nodes' email and webhooks go: a real SMTP sink and an HTTP receiver that
+    // record every Message-ID and delivery id they get, duplicates included.
+    let (relay, mails) = rt.block_on(smtp_sink());
+    let (hook_url, hooks) = rt.block_on(webhook_sink());
     let node = {
         let url = url.clone();
+        let relay = relay.clone();
         move || {
             let mut child = Command::new(BIN)
                 .args([
@@ -549,6 +554,12 @@ fn three_nodes_on_one_postgres() {
                     "127.0.0.1:0",
                     "--sweep-secs",
                     "1",
+                    "--smtp-relay",
+                    &relay,
+                    // A node killed mid-send leaves its claimed mail and deliveries to the
+                    // others after 3 s (120 s in production).
+                    "--claim-lease-secs",
+                    "3",
                 ])
                 .env("RECOURSE_LOG", "error")
                 .stdout(Stdio::piped())
@@ -640,10 +651,11 @@ fn three_nodes_on_one_postgres() {
     let due: Vec<recourse_domain::TicketId> = rt.block_on(async {
         use recourse_domain::{Actor, Body, Channel, EmailAddress, Priority, Subject};
         let store = recourse_store::open(&url).await.unwrap();
-        let ada = store
-            .upsert_customer(
-                &EmailAddress::parse("late@example.com").unwrap(),
-                None,
+        store
+            .create_webhook(
+                &hook_url,
+                "node-test-secret",
+                &[],
                 recourse_domain::Millis(0),
             )
             .await
@@ -651,6 +663,15 @@ fn three_nodes_on_one_postgres() {
         let long_ago = recourse_domain::sla::parse_instant("2026-11-16T10:00:00Z").unwrap();
         let mut ids = Vec::new();
         for i in 0..150 {
+            // One customer each: the desk's hourly cap on automatic mail is per address.
+            let ada = store
+                .upsert_customer(
+                    &EmailAddress::parse(&format!("late{i}@example.com")).unwrap(),
+                    None,
+                    recourse_domain::Millis(0),
+                )
+                .await
+                .unwrap();
             ids.push(
                 store
                     .create_ticket(recourse_store::NewTicket {
@@ -672,13 +693,16 @@ fn three_nodes_on_one_postgres() {
         }
         ids
     });
-    std::thread::sleep(Duration::from_millis(700));
-    Command::new("kill")
-        .args(["-KILL", &nodes[1].0.id().to_string()])
-        .status()
-        .unwrap();
-    let _ = nodes[1].0.wait();
-    nodes[1] = node();
+    // Two nodes die, at different moments of the sweeping and sending, and come back.
+    for (victim, after) in [(1, 700), (2, 1500)] {
+        std::thread::sleep(Duration::from_millis(after));
+        Command::new("kill")
+            .args(["-KILL", &nodes[victim].0.id().to_string()])
+            .status()
+            .unwrap();
+        let _ = nodes[victim].0.wait();
+        nodes[victim] = node();
+    }
     // Wait until nothing is due any more (bounded), then count.
     let store_check = |ids: &[recourse_domain::TicketId]| {
         rt.block_on(async {
@@ -698,6 +722,40 @@ fn three_nodes_on_one_postgres() {
         }
         std::thread::sleep(Duration::from_millis(300));
     };
+    // Then every email and webhook delivery goes out: wait until none is left to send.
+    let pending = || {
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let q = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+            let mail: i64 = q("SELECT COUNT(*) FROM outbound_mail WHERE state <> 'sent'")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            let hooks: i64 =
+                q("SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NULL")
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+            let sent: i64 = q("SELECT COUNT(*) FROM outbound_mail")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            let delivered: i64 = q("SELECT COUNT(*) FROM webhook_deliveries")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            (mail + hooks, sent, delivered)
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let (left, mail_rows, hook_rows) = loop {
+        let p = pending();
+        if p.0 == 0 || std::time::Instant::now() > deadline {
+            break p;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
     for (child, _) in nodes.iter_mut() {
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -708,6 +766,151 @@ fn three_nodes_on_one_postgres() {
         counts.iter().all(|c| *c == 1),
         "each overdue ticket escalated exactly once: {counts:?}"
     );
+    assert_eq!(left, 0, "every email and webhook delivery went out");
+    // Each escalation told its customer by email (plus the two tickets made above).
+    assert!(mail_rows >= 150, "{mail_rows} emails queued");
+    // Nothing lost: every queued email and delivery arrived, under its own id. A send
+    // that completed just before its node was killed, but was not yet recorded, is sent
+    // again after the claim lapses, with the same id so receivers drop it: at most one
+    // per kill.
+    for (what, got, rows) in [
+        ("emails", mails.lock().unwrap().clone(), mail_rows),
+        (
+            "webhook deliveries",
+            hooks.lock().unwrap().clone(),
+            hook_rows,
+        ),
+    ] {
+        let distinct: std::collections::BTreeSet<_> = got.iter().collect();
+        assert_eq!(
+            distinct.len() as i64,
+            rows,
+            "every one of the {what} arrived"
+        );
+        let repeats = got.len() - distinct.len();
+        assert!(
+            repeats <= 2,
+            "{repeats} {what} repeated by two kills: {got:?}"
+        );
+        println!("{what}: {rows} sent, {repeats} repeated after a kill");
+    }
+}
+
+/// A minimal SMTP server that takes every message and records its Message-ID. Each
+/// DATA is answered after a short pause, so kills land mid-send more often.
+async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let record = record.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = tokio::io::BufReader::new(r);
+                w.write_all(b"220 sink ready\r\n").await.ok()?;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.ok()? == 0 {
+                        return Some(());
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            w.write_all(b"354 go on\r\n").await.ok()?;
+                            let mut id = String::new();
+                            loop {
+                                line.clear();
+                                if r.read_line(&mut line).await.ok()? == 0 {
+                                    return Some(());
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                if id.is_empty()
+                                    && line.to_ascii_lowercase().starts_with("message-id:")
+                                {
+                                    id = line[11..].trim().to_owned();
+                                }
+                            }
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            record.lock().unwrap().push(id);
+                            b"250 taken\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 bye\r\n").await.ok()?;
+                            return Some(());
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(answer).await.ok()?;
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// A minimal HTTP receiver for webhooks that records each `X-Recourse-Delivery`.
+async fn webhook_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let head_end = loop {
+                    let n = stream.read(&mut chunk).await.ok()?;
+                    if n == 0 {
+                        return None;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+                };
+                let length: usize = header("content-length:")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    let n = stream.read(&mut chunk).await.ok()?;
+                    if n == 0 {
+                        return None;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                record
+                    .lock()
+                    .unwrap()
+                    .push(header("x-recourse-delivery:").unwrap_or_default());
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await
+                    .ok()
+            });
+        }
+    });
+    (url, seen)
 }
 
 // ---- email: SIGKILL during a stream of SMTP deliveries ------------------------------
