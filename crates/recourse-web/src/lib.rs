@@ -32,7 +32,15 @@ pub struct WebConfig {
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_window: Duration,
+    /// A request not answered within this (a slow handler, or a body that stalls) gets 408.
     pub request_timeout: Duration,
+    /// A connection that has not sent a whole request head within this is closed, idle
+    /// keep-alive connections included: a client cannot hold a connection by dribbling.
+    pub header_read_timeout: Duration,
+    /// Larger request heads (request line and headers) are answered 431.
+    pub max_header_bytes: usize,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: usize,
     /// Where customers reach this desk, for links in messages (survey links).
     pub public_url: String,
     /// Requests per API token or session.
@@ -51,6 +59,9 @@ impl Default for WebConfig {
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 64 * 1024,
+            max_connections: 4096,
             public_url: "http://127.0.0.1:8080".into(),
             // Generous enough for integrations and load tests; tight for strangers.
             rate_per_credential: ratelimit::Rate {
@@ -99,21 +110,76 @@ impl AppState {
     }
 }
 
-/// The whole application as one router, ready for `axum::serve`.
+/// The whole application as one router, ready for [`serve`].
 pub fn app(state: AppState) -> Router {
     api::router(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains open requests.
+///
+/// Our own accept loop rather than `axum::serve`, which sets no header-read timeout:
+/// here a client that dribbles its request head is cut off after
+/// [`WebConfig::header_read_timeout`], heads over [`WebConfig::max_header_bytes`] get
+/// 431, and at most [`WebConfig::max_connections`] connections are served at once. A
+/// body that stalls is cut off by the router's request timeout (408).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let config = state.config.clone();
+    let router = app(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .max_header_size(config.max_header_bytes)
+        .keep_alive(true);
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors or a connection reset before we took it:
+                    // not fatal for the listener; pause briefly so EMFILE does not spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                req
+            },
+        );
+        let conn = graceful.watch(http.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        ));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// The wall clock as the domain counts time; the one place the desk reads it.

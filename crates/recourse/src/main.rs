@@ -88,6 +88,16 @@ struct ServeArgs {
     /// three times that).
     #[arg(long, env = "RECOURSE_RATE_PER_ADDRESS", default_value_t = 20.0)]
     rate_per_address: f64,
+    /// Seconds a connection may take to send a whole request head (idle keep-alive
+    /// connections included) before it is closed: the guard against slow-loris clients.
+    #[arg(long, env = "RECOURSE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds a request may take, body upload included, before it is answered 408.
+    #[arg(long, env = "RECOURSE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Connections served at once (keep the open-files limit above this).
+    #[arg(long, env = "RECOURSE_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
     /// Seconds between SLA sweeper passes (warnings, breaches, escalations).
     #[arg(long, env = "RECOURSE_SWEEP_SECS", default_value_t = 15)]
     sweep_secs: u64,
@@ -436,6 +446,9 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
             per_second: args.rate_per_address.max(0.1),
             burst: (args.rate_per_address * 3.0).max(1.0),
         },
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+        max_connections: args.max_connections.max(1),
         ..WebConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
