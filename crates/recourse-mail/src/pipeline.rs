@@ -66,6 +66,20 @@ fn read_message(raw: &[u8], envelope_from: Option<&str>) -> Result<Reading, Pars
     })
 }
 
+/// The pipeline's work on a message that needs no store: read and classify it, strip
+/// quotes, judge it, and fit its subject and text to a ticket. Public for the fuzz
+/// targets (`fuzz/`), which feed it arbitrary bytes.
+#[doc(hidden)]
+pub fn read_offline(
+    raw: &[u8],
+    envelope_from: Option<&str>,
+) -> Result<(ParsedMail, Class, Option<Demeanor>, Subject, Body), ParseError> {
+    let r = read_message(raw, envelope_from)?;
+    let subject = fit_subject(r.parsed.subject.as_deref());
+    let body = fit_body(&r.new_text);
+    Ok((r.parsed, r.class, r.demeanor, subject, body))
+}
+
 /// Text cut to what a message body may hold, on a character boundary, without NULs.
 fn fit_body(text: &str) -> Body {
     let mut text: String = text.replace('\0', "");
