@@ -27,6 +27,12 @@ pub enum ConsoleQueue {
     Flagged,
     /// The active tickets one agent holds (their load), from `tickets_active_load`.
     ActiveLoad(AgentId),
+    /// Live tickets passed around without an answer to the customer (ping-pong), from
+    /// `tickets_console_ping_pong`.
+    PassedAround,
+    /// Tickets whose can't-help waits for a manager's review, from
+    /// `tickets_console_review`.
+    ReviewPending,
 }
 
 /// A saved answer with `{{variables}}`, rendered for a ticket before it is inserted.
@@ -81,6 +87,14 @@ macro_rules! console_sql {
                         // No status test out here: it would tempt PostgreSQL into
                         // scanning every active ticket; the ids are all live already.
                         qb.push(format!(" AND t.id IN ({FLAGGED_IDS})"));
+                    }
+                    // Literal conditions, word for word as in the partial indexes (a
+                    // bound `TRUE` would hide the match from the planners).
+                    ConsoleQueue::PassedAround => {
+                        qb.push(" AND t.ended_at IS NULL AND t.ping_pong = TRUE");
+                    }
+                    ConsoleQueue::ReviewPending => {
+                        qb.push(" AND t.review_pending = TRUE");
                     }
                     ConsoleQueue::ActiveLoad(a) => {
                         qb.push(" AND t.assignee_id = ").push_bind(a.0);

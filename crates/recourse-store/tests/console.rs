@@ -241,6 +241,38 @@ async fn story(s: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(s.count_console_queue(&load, 100).await.unwrap(), active - 1);
 
+    // The managers' queues: nothing passed around; a can't-help that offers nothing
+    // waits for review.
+    assert!(ids(&s, &ConsoleQueue::PassedAround).await.is_empty());
+    assert!(ids(&s, &ConsoleQueue::ReviewPending).await.is_empty());
+    let draft = recourse_domain::recovery::CantHelpDraft {
+        reason: recourse_domain::CantHelpReason::CompanyPolicy,
+        explanation: "We do not ship there.".into(),
+        partial_solution: None,
+        no_partial_justification: Some("No courier serves the island.".into()),
+        third_party: None,
+        handoff_summary: None,
+    };
+    s.cant_help(recourse_store::CantHelpRequest {
+        ticket_id: supervised,
+        cant_help: recourse_domain::recovery::check_cant_help(&draft).unwrap(),
+        channel: Channel::Console,
+        actor: by,
+        now: Millis(T0 + 4),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ids(&s, &ConsoleQueue::ReviewPending).await,
+        vec![supervised.0]
+    );
+    assert_eq!(
+        s.count_console_queue(&ConsoleQueue::ReviewPending, 10)
+            .await
+            .unwrap(),
+        1
+    );
+
     // Canned replies: created, listed by title, replaced, titles unique, deleted.
     let new = |title: &str, body: &str| NewCannedReply {
         title: title.into(),

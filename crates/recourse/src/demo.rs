@@ -199,6 +199,48 @@ const NOTES: &[&str] = &[
     "Checked the payment log: two captures, second one should be voided.",
 ];
 
+/// Canned replies for the composer: each acknowledges first and then offers something
+/// concrete, the way the reply coach likes it.
+const CANNED: &[(&str, &str)] = &[
+    (
+        "Late parcel: replacement or refund",
+        "Hello {{customer_name}},
+
+I'm sorry your order still hasn't arrived; waiting on something you paid for is frustrating. I can do one of two things for you today:
+
+- send a replacement by express delivery, at our cost, or
+- refund the order in full, back to your original payment method.
+
+Just tell me which you'd prefer and I'll set it in motion straight away.
+
+{{agent_name}}",
+    ),
+    (
+        "Charged twice: we'll void the extra payment",
+        "Hello {{customer_name}},
+
+Thank you for flagging this, and I'm sorry for the worry a double charge causes. I can see the second payment on ticket #{{ticket_number}} and I can void it now; your bank usually shows it gone within three to five working days. If you would rather have a credit on your account instead, I can arrange that too.
+
+{{agent_name}}",
+    ),
+    (
+        "Asking what they need first",
+        "Hello {{customer_name}},
+
+Thanks for getting in touch about \"{{subject}}\". So that I fix the right thing first: what would put this right for you? For example a replacement, a refund, or a call back at a time that suits you. Whatever you choose, I'll take it from there.
+
+{{agent_name}}",
+    ),
+    (
+        "Confirming the need and the next step",
+        "Hello {{customer_name}},
+
+To make sure I have understood: what you need is {{need}}. I can start on that today and will update you by the end of tomorrow at the latest, sooner if I can.
+
+{{agent_name}}",
+    ),
+];
+
 pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
     if store.count_rows("tickets").await? > 0 || store.count_rows("agents").await? > 0 {
         println!("The database already has data; not adding the demo desk.");
@@ -272,6 +314,20 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 )
                 .await?,
         );
+    }
+    for (title, body) in CANNED {
+        let body = recourse_domain::template::Template::canned_reply(body)?;
+        store
+            .save_canned_reply(
+                None,
+                recourse_store::NewCannedReply {
+                    title: (*title).into(),
+                    body: body.body().to_owned(),
+                    author: Some(agents[0].id),
+                },
+                Millis(start),
+            )
+            .await?;
     }
     for i in 0..tickets {
         let (subject, body, need, tag) = CASES[rng.random_range(0..CASES.len())];

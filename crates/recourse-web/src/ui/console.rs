@@ -14,7 +14,7 @@ use recourse_domain::recovery::CantHelpReason;
 use recourse_domain::{
     Agent, EscalationReason, InterventionKind, InterventionResult, MessageKind, Millis, TicketId,
 };
-use recourse_store::{AssigneeFilter, ConsoleQueue, TicketFilter, TicketFlag};
+use recourse_store::{AssigneeFilter, ConsoleQueue, TicketFilter};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -126,8 +126,8 @@ pub(super) fn capped(n: i64) -> String {
     }
 }
 
-/// The store's description of a queue tab, for its count (and, for the two queues
-/// the listing API has no filter for, its rows). Every agent may list every ticket
+/// The store's description of a queue tab, for its count (and, for the queues whose
+/// listing needs an index the API's filter cannot name, its rows). Every agent may list every ticket
 /// (as `GET /api/v1/tickets` allows), so reading the store directly grants nothing new.
 async fn store_queue(
     state: &AppState,
@@ -149,14 +149,8 @@ async fn store_queue(
             status: Some(recourse_domain::Status::PendingCustomer),
             ..Default::default()
         }),
-        "ping_pong" => f(TicketFilter {
-            flag: Some(TicketFlag::PingPong),
-            ..Default::default()
-        }),
-        "review_pending" => f(TicketFilter {
-            flag: Some(TicketFlag::ReviewPending),
-            ..Default::default()
-        }),
+        "ping_pong" => ConsoleQueue::PassedAround,
+        "review_pending" => ConsoleQueue::ReviewPending,
         "breaching" => {
             let warn = i64::from(state.store.desk_config().await?.sla.warn_before_minutes);
             let ahead_min = (BREACHING_SOON_HOURS * 60).max(warn);
@@ -177,8 +171,6 @@ fn view_params(key: &str, my_rung: Option<&str>) -> serde_json::Value {
         "rung" => json!({ "rung": my_rung.unwrap_or("frontline") }),
         "unassigned" => json!({ "assignee": "none" }),
         "waiting" => json!({ "status": "pending_customer" }),
-        "ping_pong" => json!({ "flag": "ping_pong" }),
-        "review_pending" => json!({ "flag": "review_pending" }),
         _ => json!({ "assignee": "me" }),
     }
 }
@@ -286,7 +278,7 @@ async fn queue_inner(state: &AppState, s: &Session, q: QueueQuery) -> Result<Res
     let search = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let tickets: Vec<TicketView> = match (search, current.key) {
         (Some(text), _) => list(state, s, json!({ "q": text }), 50).await?.tickets,
-        (None, "breaching" | "flagged") => {
+        (None, "breaching" | "flagged" | "ping_pong" | "review_pending") => {
             let queue = store_queue(state, s, current.key, rung.as_deref()).await?;
             state
                 .store

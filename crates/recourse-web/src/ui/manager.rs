@@ -79,7 +79,13 @@ async fn manage_inner(state: &AppState, s: &Session) -> Result<Response, ApiErro
     managers_only(s)?;
     let top = state.store.desk_config().await?.ladder.top().name.clone();
     let waiting = super::console::list(state, s, json!({ "rung": top }), 50).await?;
-    let ping_pong = super::console::list(state, s, json!({ "flag": "ping_pong" }), 50).await?;
+    let ping_pong: Vec<TicketView> = state
+        .store
+        .console_queue(&recourse_store::ConsoleQueue::PassedAround, 50)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let reviews = recovery::review_queue(State(state.clone()), s.caller())
         .await?
         .0;
@@ -144,7 +150,6 @@ async fn manage_inner(state: &AppState, s: &Session) -> Result<Response, ApiErro
         top_rung: top,
         reviews: review_lines,
         ping_pong: ping_pong
-            .tickets
             .into_iter()
             .map(|t| {
                 let d = status(&t);

@@ -21,3 +21,8 @@ CREATE INDEX tickets_console_flagged ON tickets (id)
 -- …and the tickets of customers under supervision (few customers; their tickets come
 -- through tickets_customer).
 CREATE INDEX customers_supervised ON customers (id) WHERE supervised = TRUE;
+-- The managers' queues, counted the same way: live tickets passed around, and tickets
+-- whose can't-help waits for review. (The older tickets_flagged index spells its
+-- condition differently on each backend, so one shared query cannot name it.)
+CREATE INDEX tickets_console_ping_pong ON tickets (id) WHERE ended_at IS NULL AND ping_pong = TRUE;
+CREATE INDEX tickets_console_review ON tickets (id) WHERE review_pending = TRUE;
