@@ -2370,6 +2370,12 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
     // The email tables: a mailbox, a received message with its Message-ID and an
     // attachment, a bouncing address; the replies above filled the outbox.
     fill_mail(s, tickets[1], team.id).await;
+    // A portal sign-in link waiting to be mailed.
+    assert!(
+        s.request_portal_link(&email("ada@acme.example"), 3, 60_000, t(75))
+            .await
+            .unwrap()
+    );
     s.save_canned_reply(
         None,
         recourse_store::NewCannedReply {
@@ -4101,6 +4107,25 @@ async fn fill_mail(s: &Arc<dyn Store>, ticket: TicketId, team: recourse_domain::
     }];
     done.bouncing = vec![("gone@example.com".into(), "5.1.1".into())];
     s.finish_inbound_mail(done).await.unwrap();
+
+    // The IMAP cursor moves with the message it stores, once per UID and UIDVALIDITY.
+    let account = "help@imap.example:993/INBOX";
+    let at = |uid| recourse_store::ImapCursor {
+        uidvalidity: 7,
+        last_uid: uid,
+    };
+    assert!(s.imap_cursor(account).await.unwrap().is_none());
+    let first = s.store_imap_mail(inbound("Subject: by imap\r\n\r\nx", t(83)), account, at(4));
+    assert!(first.await.unwrap().is_some());
+    let again = s.store_imap_mail(inbound("Subject: by imap\r\n\r\nx", t(83)), account, at(4));
+    assert!(
+        again.await.unwrap().is_none(),
+        "a UID already taken stores nothing"
+    );
+    assert_eq!(s.imap_cursor(account).await.unwrap(), Some(at(4)));
+    s.reset_imap_cursor(account, 8, t(84)).await.unwrap();
+    let reset = s.imap_cursor(account).await.unwrap().unwrap();
+    assert_eq!((reset.uidvalidity, reset.last_uid), (8, 0));
 }
 
 async fn story_mail(db: &TestDb) {
