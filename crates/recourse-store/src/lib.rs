@@ -4,15 +4,15 @@
 //! conformance suite in `tests/` runs one story against both.
 
 mod common;
-mod console_sql;
 pub mod config;
+mod console_sql;
 mod decode;
 mod input;
 mod ladder_sql;
 mod mail_input;
 mod mail_sql;
-mod postgres;
 mod portal_sql;
+mod postgres;
 mod recovery_sql;
 mod sqlite;
 pub mod table;
@@ -24,17 +24,17 @@ pub use config::DeskConfig;
 pub use console_sql::{CannedReply, ConsoleQueue, NewCannedReply};
 pub use input::*;
 pub use mail_input::*;
-pub use postgres::PgStore;
 pub use portal_sql::{
     NewPortalAttachment, NewPortalSession, PortalAttachment, PortalLinkMail, PortalLinkState,
 };
+pub use postgres::PgStore;
 pub use recourse_domain::TicketChange;
 use recourse_domain::{
     Actor, Agent, AgentId, ChangeError, Customer, CustomerId, Demeanor, EmailAddress,
     EscalationReason, Event, Intervention, LadderError, Message, MessageId, Millis, Organization,
     Team, Ticket, TicketId,
 };
-pub use sqlite::SqliteStore;
+pub use sqlite::{GroupCommitStats, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -359,8 +359,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<PortalLinkMail>>;
     /// Records the hash of the token the sender is about to mail, and its expiry.
     async fn arm_portal_link(&self, id: i64, token_hash: &str, expires_at: Millis) -> Result<()>;
-    async fn finish_portal_link(&self, id: i64, result: OutboundResult, now: Millis)
-    -> Result<()>;
+    async fn finish_portal_link(&self, id: i64, result: OutboundResult, now: Millis) -> Result<()>;
     async fn portal_link_state(
         &self,
         token_hash: &str,

@@ -226,7 +226,8 @@ on_both!(
     survey_page_works_and_escapes,
     nul_characters_are_refused,
     mail_admin,
-    admin_people_tokens_and_webhooks
+    admin_people_tokens_and_webhooks,
+    admin_pages_are_for_admins_with_csrf
 );
 
 // The customer portal: sign-in by link, customer sessions, its pages and forms.
@@ -3456,4 +3457,246 @@ async fn admin_people_tokens_and_webhooks(app: TestApp) {
     assert!(!got_all.as_array().unwrap().is_empty(), "{got_all}");
     let (_, hooks) = app.call("GET", "/api/v1/webhooks", &admin, None).await;
     assert_eq!(hooks[0]["events"], json!(["escalated", "sla_breached"]));
+}
+
+/// The admin screens over plain HTTP with a session cookie: every page and form is
+/// refused to non-admins (403, nothing changes), every form needs the session's CSRF
+/// token, a refused change is drawn again with 422, and user text comes back escaped.
+async fn admin_pages_are_for_admins_with_csrf(app: TestApp) {
+    app.agent("root@example.com", Role::Admin, Experience::Senior)
+        .await;
+    app.agent("mgr@example.com", Role::Manager, Experience::Senior)
+        .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = async |email: &str| {
+        let resp = http
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"email": email, "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let cookie = resp.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let csrf = resp.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (cookie, csrf)
+    };
+    let get = async |cookie: &str, path: &str| {
+        let r = http
+            .get(format!("{}{path}", app.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let post = async |cookie: &str, path: &str, form: &[(&str, &str)]| {
+        let r = http
+            .post(format!("{}{path}", app.base))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let to = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (r.status(), to, r.text().await.unwrap())
+    };
+    let pages = [
+        "/admin",
+        "/admin/agents",
+        "/admin/ladder",
+        "/admin/sla",
+        "/admin/mailboxes",
+        "/admin/referrals",
+        "/admin/templates",
+        "/admin/webhooks",
+        "/admin/tokens",
+    ];
+    let (mgr, mgr_csrf) = sign_in("mgr@example.com").await;
+    for p in pages {
+        let (status, html) = get(&mgr, p).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{p}");
+        assert!(html.contains("admin role"), "{p}: {html}");
+    }
+    let (_, console) = get(&mgr, "/console").await;
+    assert!(
+        !console.contains("href=\"/admin\""),
+        "no Admin link for a manager"
+    );
+    let (status, _, _) = post(
+        &mgr,
+        "/admin/teams",
+        &[("csrf", &mgr_csrf), ("team_name", "Mutiny")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post(
+        &mgr,
+        "/admin/agents/1",
+        &[("csrf", &mgr_csrf), ("action", "switch_off")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(app.store.list_teams().await.unwrap().is_empty());
+    assert!(
+        app.store
+            .list_agents()
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.active)
+    );
+
+    let (admin, csrf) = sign_in("root@example.com").await;
+    for p in pages {
+        let (status, html) = get(&admin, p).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        assert!(html.contains("href=\"/admin\""), "{p}: the Admin link");
+        // Every form on the page carries the session's token.
+        assert_eq!(
+            html.matches("method=\"post\"").count(),
+            html.matches(&format!("name=\"csrf\" value=\"{csrf}\""))
+                .count(),
+            "{p}"
+        );
+    }
+    // Without the token (or with another session's), nothing happens.
+    let (status, _, _) = post(&admin, "/admin/teams", &[("team_name", "No token")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post(
+        &admin,
+        "/admin/teams",
+        &[("csrf", &mgr_csrf), ("team_name", "Wrong token")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(app.store.list_teams().await.unwrap().is_empty());
+
+    let (status, to, _) = post(
+        &admin,
+        "/admin/teams",
+        &[("csrf", &csrf), ("team_name", "<script>alert(1)</script>")],
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_deref()),
+        (
+            StatusCode::SEE_OTHER,
+            Some("/admin/agents?done=team_added#teams")
+        )
+    );
+    let (_, html) = get(&admin, "/admin/agents?done=team_added").await;
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            && !html.contains("<script>alert"),
+        "escaped: {}",
+        html.lines()
+            .filter(|l| l.contains("alert(1)"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(html.contains("The team was added."));
+
+    // A refused change: 422, the domain's words in the page, the typed values kept.
+    let (status, _, html) = post(
+        &admin,
+        "/admin/sla/calendar",
+        &[
+            ("csrf", &csrf),
+            ("time_zone", "Nowhere/Special"),
+            ("hours_mon", "09:00-17:00"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("value=\"Nowhere/Special\""),
+        "{html}"
+    );
+    let (status, _, html) = post(
+        &admin,
+        "/admin/sla/calendar",
+        &[
+            ("csrf", &csrf),
+            ("time_zone", "UTC"),
+            ("hours_mon", "nine to five"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Monday: write opening hours as 09:00-17:00"),
+        "{html}"
+    );
+    let (status, _, _) = post(
+        &admin,
+        "/admin/sla/calendar",
+        &[
+            ("csrf", &csrf),
+            ("time_zone", "Europe/Berlin"),
+            ("hours_mon", "09:00-12:00, 13:00-17:00"),
+            ("holidays", "2026-12-25"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cal = app.store.desk_config().await.unwrap().calendar_spec;
+    assert_eq!(
+        (cal.time_zone.as_str(), cal.hours.len(), cal.holidays.len()),
+        ("Europe/Berlin", 2, 1)
+    );
+
+    // A template preview saves nothing; an unknown variable is refused with 422.
+    let (status, _, html) = post(
+        &admin,
+        "/admin/templates/handoff",
+        &[
+            ("csrf", &csrf),
+            ("action", "preview"),
+            ("body", "Hi {{customer_name}} <b>x</b>"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("&#60;b&#62;x&#60;/b&#62;") && html.contains("class=\"preview\""),
+        "{html}"
+    );
+    let (status, _, html) = post(
+        &admin,
+        "/admin/templates/handoff",
+        &[
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("body", "Hi {{nobody}}"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("is not a variable of the handoff template"),
+        "{html}"
+    );
+    assert!(
+        app.store
+            .setting("template:handoff")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing saved"
+    );
 }

@@ -378,6 +378,16 @@ pub async fn update_agent(
             "You cannot switch off your own account or give up your own admin role.",
         ));
     }
+    let password_hash = match &body.password {
+        Some(p) if p.chars().count() < MIN_PASSWORD_CHARS => {
+            return Err(ApiError::unprocessable(
+                "weak_password",
+                format!("Passwords need at least {MIN_PASSWORD_CHARS} characters."),
+            ));
+        }
+        Some(p) => Some(auth::hash_password(p)?),
+        None => None,
+    };
     if let Some(c) = body.capacity
         && !(1..=500).contains(&c)
     {
@@ -422,6 +432,9 @@ pub async fn update_agent(
             now,
         )
         .await?;
+    if let Some(hash) = password_hash {
+        state.store.set_agent_password(id, &hash).await?;
+    }
     Ok(Json(agent.into()))
 }
 

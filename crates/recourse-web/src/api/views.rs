@@ -489,6 +489,8 @@ pub struct UpdateAgent {
     pub capacity: Option<i32>,
     /// `false` switches the account off: no sign-in, no tokens, open tickets handed on.
     pub active: Option<bool>,
+    /// A new password (at least 12 characters), e.g. for an agent added without one.
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,6 +7,7 @@
 //! same session cookie as the API; every form carries the session's CSRF token, which
 //! [`PostForm`] checks before a handler sees the form.
 
+mod admin;
 mod console;
 mod manager;
 mod portal;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .merge(console::routes())
         .merge(manager::routes())
+        .merge(admin::routes())
         .merge(portal::routes())
 }
 
@@ -79,6 +81,11 @@ const ASSETS: &[Asset] = &[
         name: "chart.umd.min.js",
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../assets/chart.umd.min.js"),
+    },
+    Asset {
+        name: "admin.css",
+        mime: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../assets/admin.css"),
     },
     Asset {
         name: "console.js",
