@@ -1230,11 +1230,15 @@ macro_rules! impl_store {
                     };
                     let done = query.execute(&mut *tx).await?;
                     sqlx::query(
-                        "INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, created_at)
-                         SELECT id, 'inbound', 'email', 'customer', customer_id, 'Seeded message for ' || subject, created_at
-                         FROM tickets WHERE id > $1",
+                        "WITH RECURSIVE k(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM k WHERE m < $2)
+                         INSERT INTO messages (ticket_id, kind, channel, author_kind, author_id, body, created_at)
+                         SELECT t.id, 'inbound', 'email', 'customer', t.customer_id,
+                                'Seeded message ' || k.m || ' for ' || t.subject, t.created_at + (k.m - 1) * 60000
+                         FROM tickets t CROSS JOIN k WHERE t.id > $1 AND k.m <= $2
+                         ORDER BY t.id, k.m",
                     )
                     .bind(last_id)
+                    .bind(spec.messages)
                     .execute(&mut *tx)
                     .await?;
                     <$store>::after_seed(&mut tx, last_id).await?;

@@ -265,6 +265,8 @@ pub struct SeedSpec {
     /// Seed ended tickets instead (closed over the day after `created_at`, with a
     /// spread of outcomes, readings, transfers and breaches) for report benchmarks.
     pub ended: bool,
+    /// Messages per ticket (the customer's, a minute apart).
+    pub messages: i64,
 }
 
 /// What one sweeper pass did.

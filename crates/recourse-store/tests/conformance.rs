@@ -210,6 +210,7 @@ conformance! {
     story_recovery => recovery_sqlite, recovery_postgres;
     story_report => report_sqlite, report_postgres;
     story_mail => mail_sqlite, mail_postgres;
+    story_bulk_seed => bulk_seed_sqlite, bulk_seed_postgres;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -4400,4 +4401,31 @@ async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
     let reopened = SqliteStore::open(&file).await.unwrap();
     assert_eq!(reopened.count_rows("tickets").await.unwrap(), 49);
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The benchmarks' bulk path: tickets with their messages, numbered after what exists,
+/// searchable like any other.
+async fn story_bulk_seed(db: &TestDb) {
+    let s = &db.store;
+    let ada = customer(s, "ada@acme.example").await;
+    let first = ticket(s, ada.id, "Made by hand", "hello", t(1)).await;
+    let seeded = s
+        .seed_tickets(&recourse_store::SeedSpec {
+            count: 40,
+            customer_id: ada.id,
+            created_at: t(10),
+            due: 0,
+            rung: "frontline".into(),
+            ended: false,
+            messages: 3,
+        })
+        .await
+        .unwrap();
+    assert_eq!(seeded, 40);
+    assert_eq!(s.count_rows("tickets").await.unwrap(), 41);
+    assert_eq!(s.count_rows("messages").await.unwrap(), 1 + 40 * 3);
+    let hits = s.search(&search_for("Seeded", None)).await.unwrap();
+    assert!(!hits.is_empty(), "seeded tickets are searchable");
+    let numbers: BTreeSet<i64> = hits.iter().map(|h| h.ticket.number).collect();
+    assert!(numbers.iter().all(|n| *n > first.number), "{numbers:?}");
 }

@@ -396,7 +396,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Db(DbCommand::Copy { from, to }) => copy::run(&from, &to).await,
-        Command::Bench(args) => bench::run(args).await,
+        Command::Bench(args) => {
+            // Only the seed mode touches the database; a load run talks HTTP alone.
+            let db = if args.seeding() {
+                Some(cli.db.open().await?)
+            } else {
+                None
+            };
+            bench::run(args, db).await
+        }
         Command::Judge(args) => judge_cmd::run(args),
         Command::Sla(SlaCommand::Sweep { at, batch }) => {
             let store = cli.db.open().await?;

@@ -66,6 +66,7 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
             due: args.due,
             rung: "frontline".into(),
             ended: false,
+            messages: 1,
         })
         .await?;
     println!(
@@ -157,6 +158,7 @@ pub async fn run_reports(store: &dyn Store, args: ReportBenchArgs) -> anyhow::Re
             due: 0,
             rung: "frontline".into(),
             ended: true,
+            messages: 1,
         })
         .await?;
     println!(
