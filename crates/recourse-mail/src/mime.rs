@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 pub enum ParseError {
     #[error("the message has no header section we can read")]
     NoHeaders,
+    #[error("the message's MIME structure is too damaged to read")]
+    Damaged,
 }
 
 /// A file that came with a message.
@@ -108,6 +110,13 @@ fn id_list(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
 }
 
 pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
+    // The MIME parser asserts on some damaged structures (mail-parser 0.11.9 in builds
+    // with debug assertions; found by fuzzing, see tests/fuzz_regressions.rs): such a
+    // message is unreadable, and must not take down whoever reads it.
+    std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or(Err(ParseError::Damaged))
+}
+
+fn parse_unguarded(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     let raw = normalise_line_ends(raw);
     let message = MessageParser::default()
         .parse(raw.as_ref())
