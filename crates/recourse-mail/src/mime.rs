@@ -101,6 +101,75 @@ pub fn html_to_text(html: &str) -> String {
     .unwrap_or_else(|_| html.to_owned())
 }
 
+/// A picture sent inside the message and named by `cid:` in its HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// The Content-ID without angle brackets.
+    pub content_id: String,
+    /// Lower-case, one of the raster types browsers show without running anything.
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// The HTML the sender wrote, as received: not safe to show until it is cleaned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HtmlBody {
+    pub html: String,
+    pub inline_images: Vec<InlineImage>,
+}
+
+/// Picture types shown inline; SVG is left out because it is a document that can
+/// carry script and links of its own.
+const INLINE_IMAGE_TYPES: &[&str] = &["image/png", "image/gif", "image/jpeg", "image/webp"];
+
+/// The message's own HTML parts (not plain text dressed up as HTML, which the parser
+/// offers when there is none), with the pictures they may show by Content-ID. `None`
+/// when the message has no HTML or cannot be read.
+pub fn html_body(raw: &[u8]) -> Option<HtmlBody> {
+    // As in `parse`: a damaged structure must not take down whoever reads it.
+    std::panic::catch_unwind(|| html_body_unguarded(raw)).unwrap_or(None)
+}
+
+fn html_body_unguarded(raw: &[u8]) -> Option<HtmlBody> {
+    let raw = normalise_line_ends(raw);
+    let message = MessageParser::default().parse(raw.as_ref())?;
+    let html: Vec<&str> = message
+        .html_body
+        .iter()
+        .filter_map(|&i| match &message.parts.get(i as usize)?.body {
+            PartType::Html(h) => Some(h.as_ref()),
+            _ => None,
+        })
+        .collect();
+    if html.iter().all(|h| h.trim().is_empty()) {
+        return None;
+    }
+    let inline_images = message
+        .parts
+        .iter()
+        .filter_map(|part| {
+            let content_id = bare_id(part.content_id()?);
+            let ct = part.content_type()?;
+            let content_type = format!(
+                "{}/{}",
+                ct.ctype().to_ascii_lowercase(),
+                ct.subtype()?.to_ascii_lowercase()
+            );
+            (!content_id.is_empty() && INLINE_IMAGE_TYPES.contains(&content_type.as_str())).then(
+                || InlineImage {
+                    content_id,
+                    content_type,
+                    content: part.contents().to_vec(),
+                },
+            )
+        })
+        .collect();
+    Some(HtmlBody {
+        html: html.join("\n<hr>\n"),
+        inline_images,
+    })
+}
+
 fn id_list(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
     match value {
         mail_parser::HeaderValue::Text(t) => vec![bare_id(t)],
@@ -283,6 +352,34 @@ mod tests {
         assert!(text.contains("Second"));
         assert!(!text.contains("alert"));
         assert!(!text.contains("color"));
+    }
+
+    #[test]
+    fn html_body_is_the_html_part_with_its_pictures() {
+        let raw = b"From: pat@example.com\r\nSubject: lamp\r\nMIME-Version: 1.0\r\n\
+            Content-Type: multipart/related; boundary=\"b\"\r\n\r\n\
+            --b\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n\
+            --a\r\nContent-Type: text/plain\r\n\r\nplain words\r\n\
+            --a\r\nContent-Type: text/html\r\n\r\n<p>rich <b>words</b><img src=\"cid:pic1@x\"></p>\r\n\
+            --a--\r\n\
+            --b\r\nContent-Type: image/png\r\nContent-ID: <pic1@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n\
+            --b\r\nContent-Type: image/svg+xml\r\nContent-ID: <pic2@x>\r\n\r\n<svg></svg>\r\n\
+            --b--\r\n";
+        let body = html_body(raw).unwrap();
+        assert!(body.html.contains("rich <b>words</b>"), "{}", body.html);
+        assert!(!body.html.contains("plain words"));
+        assert_eq!(body.inline_images.len(), 1, "{:?}", body.inline_images);
+        assert_eq!(body.inline_images[0].content_id, "pic1@x");
+        assert_eq!(body.inline_images[0].content_type, "image/png");
+        assert_eq!(body.inline_images[0].content, b"\x89PNG\r\n");
+    }
+
+    #[test]
+    fn plain_mail_has_no_html_body() {
+        assert_eq!(
+            html_body(b"From: pat@example.com\r\nSubject: lamp\r\n\r\nJust text <b>here</b>\r\n"),
+            None
+        );
     }
 
     #[test]

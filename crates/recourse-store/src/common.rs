@@ -69,6 +69,8 @@ pub(crate) fn fk_as_assignee(e: StoreError) -> StoreError {
 ///   changed inside a write transaction;
 /// - `const CLAIM_LOCK: &str`, appended to the `SELECT`s that claim work (due SLA
 ///   checks, webhook deliveries) so several nodes can claim at once without overlap;
+/// - `const RAW_HAS_HTML: &str`, an SQL test of whether `i.raw` (a received message's
+///   bytes) contains `text/html`;
 /// - `fn reader(&self) -> &Pool<DB>` and `fn writer(&self) -> &Pool<DB>`;
 /// - `async fn begin(&self) -> Result<Transaction<'static, DB>>`, a write transaction;
 /// - `async fn next_ticket_number(conn: &mut Conn) -> Result<i64>`, called inside the
@@ -1097,6 +1099,14 @@ macro_rules! impl_store {
 
                 async fn inbound_mail_raw(&self, id: i64) -> Result<Vec<u8>> {
                     mail::inbound_mail_raw(self, id).await
+                }
+
+                async fn inbound_mail_origin(&self, id: i64) -> Result<$crate::InboundMailOrigin> {
+                    mail::inbound_mail_origin(self, id).await
+                }
+
+                async fn message_mail(&self, ticket: TicketId) -> Result<Vec<$crate::MessageMail>> {
+                    mail::message_mail(self, ticket).await
                 }
 
                 async fn attachments(&self, ticket: TicketId) -> Result<Vec<$crate::AttachmentInfo>> {

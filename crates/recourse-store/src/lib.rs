@@ -320,6 +320,10 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<InboundMailSummary>>;
     async fn inbound_mail_raw(&self, id: i64) -> Result<Vec<u8>>;
+    /// Which ticket and message a received mail became (`NotFound` for no such mail).
+    async fn inbound_mail_origin(&self, id: i64) -> Result<InboundMailOrigin>;
+    /// The received mail behind each of a ticket's messages that came by email.
+    async fn message_mail(&self, ticket: TicketId) -> Result<Vec<MessageMail>>;
     async fn attachments(&self, ticket: TicketId) -> Result<Vec<AttachmentInfo>>;
     /// Since when mail to `address` bounces, if it does.
     async fn bouncing_since(&self, address: &str) -> Result<Option<Millis>>;

@@ -109,6 +109,24 @@ pub struct InboundMailSummary {
     pub processed_at: Option<Millis>,
 }
 
+/// The received mail a ticket's message was made from, for showing it as it was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageMail {
+    pub message: MessageId,
+    pub inbound_id: i64,
+    /// The raw message names a `text/html` part. Found by a byte search, so it can be
+    /// wrong for odd mail (upper-case types, the words in a plain body); whoever shows
+    /// the HTML parses the message and copes with there being none.
+    pub has_html: bool,
+}
+
+/// Which ticket and message a received mail became, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InboundMailOrigin {
+    pub ticket_id: Option<TicketId>,
+    pub message_ref: Option<MessageId>,
+}
+
 /// An attachment to keep, with what we know about it.
 #[derive(Debug, Clone)]
 pub struct NewAttachment {

@@ -390,6 +390,41 @@ macro_rules! mail_sql {
                     .ok_or(StoreError::NotFound("inbound mail"))
             }
 
+            pub(crate) async fn inbound_mail_origin(store: &$store, id: i64) -> Result<InboundMailOrigin> {
+                let row = sqlx::query("SELECT ticket_id, message_ref FROM inbound_mail WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(store.reader())
+                    .await?
+                    .ok_or(StoreError::NotFound("inbound mail"))?;
+                Ok(InboundMailOrigin {
+                    ticket_id: row.try_get::<Option<i64>, _>("ticket_id")?.map(TicketId),
+                    message_ref: row.try_get::<Option<i64>, _>("message_ref")?.map(MessageId),
+                })
+            }
+
+            /// Found through `mail_message_ids`, whose ticket index every handled message
+            /// is in (one without a Message-ID gets a made-up one), so the ticket page
+            /// never scans `inbound_mail`.
+            pub(crate) async fn message_mail(store: &$store, ticket: TicketId) -> Result<Vec<MessageMail>> {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT i.id, i.message_ref, {} AS has_html FROM mail_message_ids m JOIN inbound_mail i ON i.id = m.inbound_id
+                     WHERE m.ticket_id = $1 AND i.ticket_id = $1 AND i.message_ref IS NOT NULL ORDER BY i.id",
+                    <$store>::RAW_HAS_HTML
+                )))
+                .bind(ticket.0)
+                .fetch_all(store.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(MessageMail {
+                            message: MessageId(r.try_get("message_ref")?),
+                            inbound_id: r.try_get("id")?,
+                            has_html: r.try_get("has_html")?,
+                        })
+                    })
+                    .collect()
+            }
+
             pub(crate) async fn attachments(store: &$store, ticket: TicketId) -> Result<Vec<AttachmentInfo>> {
                 let rows = sqlx::query("SELECT id, inbound_id, filename, content_type, size, sha256 FROM mail_attachments WHERE ticket_id = $1 ORDER BY id")
                     .bind(ticket.0)

@@ -63,6 +63,9 @@ impl PgStore {
     /// Work another node has already claimed is skipped, not waited for.
     const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 
+    /// `position` on bytea compares bytes.
+    const RAW_HAS_HTML: &str = "(position(convert_to('text/html', 'UTF8') in i.raw) > 0)";
+
     /// One pool: PostgreSQL serves concurrent readers and writers itself.
     fn reader(&self) -> &PgPool {
         &self.pool

@@ -141,6 +141,8 @@ impl SqliteStore {
     const ROW_LOCK: &str = "";
     /// The single writer already keeps claims apart.
     const CLAIM_LOCK: &str = "";
+    /// `instr` on two blobs compares bytes (`X'…'` is `text/html`).
+    const RAW_HAS_HTML: &str = "(instr(i.raw, X'746578742f68746d6c') > 0)";
 
     fn reader(&self) -> &SqlitePool {
         &self.reader

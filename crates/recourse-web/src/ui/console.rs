@@ -361,6 +361,8 @@ struct Msg {
     masked: bool,
     when: String,
     channel: &'static str,
+    /// The received mail whose HTML the agent may look at (`/console/mail/{id}/html`).
+    original: Option<i64>,
 }
 
 struct Iv {
@@ -433,6 +435,7 @@ fn msg(m: MessageView, names: &HashMap<i64, String>, customer: &str) -> Msg {
         masked: m.masked,
         when: when(&m.created_at),
         channel: m.channel.as_str(),
+        original: None,
     }
 }
 
@@ -510,10 +513,23 @@ async fn ticket_inner(
         })
     })
     .collect();
+    // Emails that had an HTML part offer their formatting; masked ones never do.
+    let originals: HashMap<i64, i64> = state
+        .store
+        .message_mail(TicketId(t.id))
+        .await?
+        .into_iter()
+        .filter(|mm| mm.has_html)
+        .map(|mm| (mm.message.0, mm.inbound_id))
+        .collect();
     let messages: Vec<Msg> = detail
         .messages
         .into_iter()
         .map(|m| msg(m, &names, &customer_name))
+        .map(|m| Msg {
+            original: originals.get(&m.id).copied().filter(|_| !m.masked),
+            ..m
+        })
         .collect();
     let interventions = detail
         .interventions

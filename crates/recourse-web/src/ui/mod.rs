@@ -9,6 +9,7 @@
 
 mod admin;
 mod console;
+mod mailview;
 mod manager;
 mod portal;
 mod presence;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .merge(console::routes())
+        .merge(mailview::routes())
         .merge(manager::routes())
         .merge(admin::routes())
         .merge(portal::routes())
