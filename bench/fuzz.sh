@@ -106,7 +106,8 @@ for t in "${targets[@]}"; do
   fi
   printf '%-10s %8s %12s %8s %s\n' "$t" "$took" "${execs:-?}" "$corpus" "$result"
   if [[ $t == api_json ]]; then
-    rm -rf "${seeds[0]}"
+    # The generated seeds, and the SQLite desk the harness served from.
+    rm -rf "${seeds[0]}" "${TMPDIR:-/tmp}"/recourse-fuzz-api-*
   fi
 done
 exit "$failed"

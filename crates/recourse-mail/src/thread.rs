@@ -28,19 +28,22 @@ fn strip_token(s: &str, number: i64) -> String {
     s.replace(&format!("[#{number}]"), "").trim().to_owned()
 }
 
-/// The ticket number a subject's token names, if any: `Re: Lamp [#1042]` → 1042.
+/// The ticket number a subject's token names, if any: `Re: Lamp [#1042]` → 1042. The
+/// last token counts: ours goes at the end, after any the customer typed themselves
+/// (`Order [#7]` is answered as `Re: Order [#7] [#1042]`).
 pub fn subject_token(subject: &str) -> Option<i64> {
+    let mut found = None;
     let mut rest = subject;
     while let Some(start) = rest.find("[#") {
         let after = &rest[start + 2..];
         if let Some(end) = after.find(']')
             && let Ok(n) = after[..end].trim().parse::<i64>()
         {
-            return Some(n);
+            found = Some(n);
         }
         rest = after;
     }
-    None
+    found
 }
 
 /// Our Message-ID for outbox row `outbox_id` carrying message `message` of ticket

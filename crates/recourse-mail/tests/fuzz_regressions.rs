@@ -65,3 +65,15 @@ async fn a_damaged_multipart_is_filed_not_lost() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The `mime` target's check that our own subject threads back to its ticket failed on
+/// a subject that already carried a token: `Order [#7]` was answered as
+/// `Re: Order [#7] [#1042]`, and a reply without In-Reply-To went to ticket 7.
+#[test]
+fn our_subject_threads_back_even_when_the_customer_typed_a_token() {
+    use recourse_mail::thread::{outbound_subject, subject_token};
+    for subject in ["Order [#7]", "[#7] and [# 8 ]", "Re: [#1042] [#99]", "[#x]"] {
+        let ours = outbound_subject(subject, 1042);
+        assert_eq!(subject_token(&ours), Some(1042), "{ours}");
+    }
+}
