@@ -572,13 +572,16 @@ macro_rules! recovery_sql {
             }
 
             /// The report, one aggregate query per group of figures, all in the database.
-            pub(crate) async fn report_summary(store: &$store, q: &$crate::ReportQuery) -> Result<$crate::ReportSummary> {
+            /// The ended tickets' figures for `[from, to)`, one row per outcome, in one pass.
+            async fn report_population(
+                store: &$store,
+                from: i64,
+                to: i64,
+                team: Option<i64>,
+            ) -> Result<Vec<(Option<String>, [i64; 10])>> {
                 let mut conn = store.reader().acquire().await?;
-                let team = q.team.map(|t| t.0);
-                // `ended` tickets in the range make up the population; a team narrows it.
-                const POP: &str = "t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)";
-                let row = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT COUNT(*) AS ended,
+                let rows = sqlx::query(
+                    "SELECT t.outcome AS outcome, COUNT(*) AS ended,
                         CAST(COALESCE(SUM(CASE WHEN t.outcome = 'inconsolable' THEN 1 ELSE 0 END), 0) AS BIGINT) AS inconsolable,
                         CAST(COALESCE(SUM(CASE WHEN t.first_demeanor IN ('frustrated', 'angry', 'abusive') THEN 1 ELSE 0 END), 0) AS BIGINT) AS started_negative,
                         CAST(COALESCE(SUM(CASE WHEN t.first_demeanor IN ('frustrated', 'angry', 'abusive') AND t.last_demeanor IN ('neutral', 'pleased') THEN 1 ELSE 0 END), 0) AS BIGINT) AS recovered,
@@ -588,35 +591,78 @@ macro_rules! recovery_sql {
                         CAST(COALESCE(SUM(t.first_response_at - t.created_at), 0) AS BIGINT) AS first_response_ms,
                         CAST(COALESCE(SUM(t.ended_at - t.created_at), 0) AS BIGINT) AS resolution_ms,
                         CAST(COALESCE(SUM(CASE WHEN t.sla_breached = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS sla_met
-                     FROM tickets t WHERE {POP}"
-                )))
-                .bind(q.from.0)
-                .bind(q.to.0)
-                .bind(team)
-                .fetch_one(&mut *conn)
-                .await?;
-                let mut s = $crate::ReportSummary {
-                    ended: row.try_get("ended")?,
-                    inconsolable: row.try_get("inconsolable")?,
-                    started_negative: row.try_get("started_negative")?,
-                    recovered: row.try_get("recovered")?,
-                    transfers: row.try_get("transfers")?,
-                    ping_pong: row.try_get("ping_pong")?,
-                    first_responses: row.try_get("first_responses")?,
-                    first_response_ms_sum: row.try_get("first_response_ms")?,
-                    resolution_ms_sum: row.try_get("resolution_ms")?,
-                    sla_met: row.try_get("sla_met")?,
-                    ..Default::default()
-                };
-                let rows: Vec<(String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
-                    "SELECT t.outcome, COUNT(*) FROM tickets t WHERE {POP} AND t.outcome IS NOT NULL GROUP BY t.outcome ORDER BY t.outcome"
-                )))
-                .bind(q.from.0)
-                .bind(q.to.0)
+                     FROM tickets t WHERE t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)
+                     GROUP BY t.outcome",
+                )
+                .bind(from)
+                .bind(to)
                 .bind(team)
                 .fetch_all(&mut *conn)
                 .await?;
-                s.outcomes = rows;
+                rows.iter()
+                    .map(|r| {
+                        let mut v = [0i64; 10];
+                        for (i, name) in [
+                            "ended", "inconsolable", "started_negative", "recovered", "transfers",
+                            "ping_pong", "first_responses", "first_response_ms", "resolution_ms", "sla_met",
+                        ]
+                        .iter()
+                        .enumerate()
+                        {
+                            v[i] = r.try_get(*name)?;
+                        }
+                        Ok((r.try_get("outcome")?, v))
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn report_summary(store: &$store, q: &$crate::ReportQuery) -> Result<$crate::ReportSummary> {
+                let team = q.team.map(|t| t.0);
+                // `ended` tickets in the range make up the population; a team narrows it.
+                const POP: &str = "t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)";
+                // The population is the big part: read it in one pass per half, the two
+                // halves at once on two reader connections (the figures are sums, so they
+                // add up). The halves split where the range's tickets actually lie.
+                let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT MIN(ended_at), MAX(ended_at) FROM tickets WHERE ended_at >= $1 AND ended_at < $2",
+                )
+                .bind(q.from.0)
+                .bind(q.to.0)
+                .fetch_one(store.reader())
+                .await?;
+                let mid = match (first, last) {
+                    (Some(a), Some(b)) => a + (b - a) / 2 + 1,
+                    _ => q.to.0,
+                };
+                let (low, high) = tokio::try_join!(
+                    report_population(store, q.from.0, mid, team),
+                    report_population(store, mid, q.to.0, team),
+                )?;
+                let mut sums = [0i64; 10];
+                let mut outcomes = std::collections::BTreeMap::<String, i64>::new();
+                for (outcome, v) in low.into_iter().chain(high) {
+                    for (total, x) in sums.iter_mut().zip(v) {
+                        *total += x;
+                    }
+                    if let Some(o) = outcome {
+                        *outcomes.entry(o).or_default() += v[0];
+                    }
+                }
+                let mut s = $crate::ReportSummary {
+                    ended: sums[0],
+                    inconsolable: sums[1],
+                    started_negative: sums[2],
+                    recovered: sums[3],
+                    transfers: sums[4],
+                    ping_pong: sums[5],
+                    first_responses: sums[6],
+                    first_response_ms_sum: sums[7],
+                    resolution_ms_sum: sums[8],
+                    sla_met: sums[9],
+                    outcomes: outcomes.into_iter().collect(),
+                    ..Default::default()
+                };
+                let mut conn = store.reader().acquire().await?;
                 // Escalations are counted when they happen, by rung and reason only.
                 s.escalations = sqlx::query_as(
                     "SELECT e.to_rung, e.reason, COUNT(*) FROM escalations e JOIN tickets t ON t.id = e.ticket_id
