@@ -16,6 +16,9 @@ const received = []; // { to: [...], data: "raw message" }
 function startSink(port) {
   const server = net.createServer((socket) => {
     socket.setEncoding("latin1");
+    // Neither the sink nor its connections may keep the test process alive once the
+    // tests are done (the runner waits for the file's process to exit).
+    socket.unref();
     let buffer = "";
     let inData = false;
     let mail = { to: [], data: "" };
@@ -77,8 +80,8 @@ async function mailTo(address, since, timeoutMs = 30_000) {
 
 const smtpPort = await freePort();
 const sink = await startSink(smtpPort);
+sink.unref();
 useDesk(["--smtp-relay", `127.0.0.1:${smtpPort}`]);
-process.on("exit", () => sink.close());
 
 // ---------- the customers of these tests ----------
 
@@ -236,14 +239,18 @@ test("the portal works by keyboard and on a phone-sized screen", async () => {
   page.setDefaultTimeout(10_000);
   const before = received.length;
   await page.goto(`${base}/portal/login`);
-  // The address field has focus; typing and Enter send the form.
+  // The address field has focus (once the page has applied autofocus); typing and Enter
+  // send the form.
+  await page.waitForFunction(() => document.activeElement?.tagName === "INPUT");
   await page.keyboard.type(PIA);
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Check your email" }).waitFor();
   const mail = await mailTo(PIA, before);
   const token = unQuotedPrintable(mail.data).match(/\/portal\/link\/(rpl_[0-9a-f]{64})/)[1];
   await page.goto(`${base}/portal/link/${token}`);
-  // The confirm button has focus: Enter signs in.
+  // The confirm button has focus (autofocus; wait until the page has applied it): Enter
+  // signs in.
+  await page.waitForFunction(() => document.activeElement?.tagName === "BUTTON");
   await Promise.all([page.waitForURL(`${base}/portal`), page.keyboard.press("Enter")]);
   // Tab order starts with the skip link, then the portal's navigation.
   await page.keyboard.press("Tab");

@@ -4429,3 +4429,42 @@ async fn story_bulk_seed(db: &TestDb) {
     let numbers: BTreeSet<i64> = hits.iter().map(|h| h.ticket.number).collect();
     assert!(numbers.iter().all(|n| *n > first.number), "{numbers:?}");
 }
+
+/// Writes that commit, interleaved with writes that give up half-way (their transaction
+/// dropped without commit), all at once: every committed write is kept, none of the
+/// abandoned ones.
+#[tokio::test]
+async fn sqlite_group_commit_keeps_commits_among_abandoned_writes() {
+    let db = TestDb::sqlite().await;
+    let s = db.store.clone();
+    let mut known = Vec::new();
+    for i in 0..40 {
+        known.push(customer(&s, &format!("known{i}@acme.example")).await);
+    }
+    let mut tasks = Vec::new();
+    for round in 0..5 {
+        for i in 0..80 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                // Even: a known customer (commits); odd: unknown (returns before writing).
+                let address = if i % 2 == 0 {
+                    format!("known{}@acme.example", (i / 2) % 40)
+                } else {
+                    format!("stranger{round}-{i}@acme.example")
+                };
+                s.request_portal_link(&email(&address), 1000, 3_600_000, t(round))
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    let mut queued = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            queued += 1;
+        }
+    }
+    assert_eq!(queued, 200);
+    assert_eq!(s.count_rows("portal_links").await.unwrap(), 200);
+    db.cleanup().await;
+}
