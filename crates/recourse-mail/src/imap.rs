@@ -331,6 +331,18 @@ impl Response {
     }
 }
 
+/// The tagged completion of command `tag`, if `response` is it: `OK`, or the refusal.
+fn completion(response: &Response, tag: &str, shown: &str) -> Option<Result<(), ImapError>> {
+    let rest = response.text.strip_prefix(tag)?.strip_prefix(' ')?;
+    if rest.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("OK")) {
+        return Some(Ok(()));
+    }
+    Some(Err(ImapError::Refused {
+        command: shown.to_owned(),
+        answer: rest.to_owned(),
+    }))
+}
+
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
@@ -383,12 +395,19 @@ impl Client {
         Ok(client)
     }
 
-    async fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<(), ImapError> {
+    /// Reads one line into `buf`. `COMMAND_TIMEOUT` bounds the wait, except while idling
+    /// (`patient`), when the server may rightly say nothing for a long time and the IDLE
+    /// deadline bounds it instead.
+    async fn read_line(&mut self, buf: &mut Vec<u8>, patient: bool) -> Result<(), ImapError> {
         buf.clear();
         loop {
-            let available = tokio::time::timeout(COMMAND_TIMEOUT, self.conn.fill_buf())
-                .await
-                .map_err(|_| ImapError::Timeout)??;
+            let available = if patient {
+                self.conn.fill_buf().await?
+            } else {
+                tokio::time::timeout(COMMAND_TIMEOUT, self.conn.fill_buf())
+                    .await
+                    .map_err(|_| ImapError::Timeout)??
+            };
             if available.is_empty() {
                 return Err(ImapError::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
@@ -412,7 +431,7 @@ impl Client {
         let mut response = Response::default();
         let mut line = Vec::new();
         loop {
-            self.read_line(&mut line).await?;
+            self.read_line(&mut line, false).await?;
             let text = String::from_utf8_lossy(&line);
             let text = text.trim_end_matches(['\r', '\n']);
             let literal = text
@@ -581,15 +600,17 @@ impl Client {
         }
         let deadline = tokio::time::Instant::now() + max;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.read_idle_response()).await;
-            match next {
+            let mut line = Vec::new();
+            match tokio::time::timeout_at(deadline, self.read_line(&mut line, true)).await {
                 Err(_) => break,
-                Ok(r) => {
-                    let r = r?;
-                    if r.text.starts_with("* BYE") {
-                        return Err(ImapError::Bye(r.text));
+                Ok(read) => {
+                    read?;
+                    let text = String::from_utf8_lossy(&line);
+                    let text = text.trim_end_matches(['\r', '\n']);
+                    if text.starts_with("* BYE") {
+                        return Err(ImapError::Bye(text.to_owned()));
                     }
-                    if r.text.ends_with(" EXISTS") {
+                    if text.ends_with(" EXISTS") {
                         break;
                     }
                 }
@@ -598,42 +619,8 @@ impl Client {
         self.send("DONE").await?;
         loop {
             let r = self.read_response().await?;
-            if let Some(rest) = r.text.strip_prefix(&tag).and_then(|t| t.strip_prefix(' ')) {
-                if rest.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("OK")) {
-                    return Ok(());
-                }
-                return Err(ImapError::Refused {
-                    command: "IDLE".into(),
-                    answer: rest.to_owned(),
-                });
-            }
-        }
-    }
-
-    /// While idling the server may say nothing for a long time: no read timeout here,
-    /// the IDLE deadline bounds the wait.
-    async fn read_idle_response(&mut self) -> Result<Response, ImapError> {
-        let mut line = Vec::new();
-        loop {
-            let available = self.conn.fill_buf().await?;
-            if available.is_empty() {
-                return Err(ImapError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-            }
-            let (take, done) = match available.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (available.len(), false),
-            };
-            line.extend_from_slice(&available[..take]);
-            self.conn.consume(take);
-            if line.len() > MAX_LINE {
-                return Err(ImapError::Protocol("a response line is too long".into()));
-            }
-            if done {
-                let text = String::from_utf8_lossy(&line);
-                return Ok(Response {
-                    text: text.trim_end_matches(['\r', '\n']).to_owned(),
-                    literals: Vec::new(),
-                });
+            if let Some(done) = completion(&r, &tag, "IDLE") {
+                return done;
             }
         }
     }
