@@ -474,6 +474,38 @@ macro_rules! mail_sql {
                 Ok(())
             }
 
+            /// Takes up to `limit` queued rows of an outbox-like table (`outbound_mail`,
+            /// `portal_links`) that are due, counts the attempt and pushes them `lease_ms`
+            /// out, so no other node sends them meanwhile; a node that dies lets the lease
+            /// lapse. Returns their ids, oldest due first.
+            pub(crate) async fn lease_queued(
+                conn: &mut $conn,
+                table: &'static str,
+                now: Millis,
+                lease_ms: i64,
+                limit: i64,
+            ) -> Result<Vec<i64>> {
+                let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT id FROM {table} WHERE state = 'queued' AND next_attempt_at <= $1
+                     ORDER BY next_attempt_at, id LIMIT $2{}",
+                    <$store>::CLAIM_LOCK
+                )))
+                .bind(now.0)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+                for id in &ids {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2"
+                    )))
+                    .bind(now.0 + lease_ms)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(ids)
+            }
+
             pub(crate) async fn claim_outbound_mail(
                 store: &$store,
                 now: Millis,
@@ -481,22 +513,9 @@ macro_rules! mail_sql {
                 limit: i64,
             ) -> Result<Vec<OutboundMail>> {
                 let mut tx = store.begin().await?;
-                let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT id FROM outbound_mail WHERE state = 'queued' AND next_attempt_at <= $1
-                     ORDER BY next_attempt_at, id LIMIT $2{}",
-                    <$store>::CLAIM_LOCK
-                )))
-                .bind(now.0)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
+                let ids = lease_queued(&mut tx, "outbound_mail", now, lease_ms, limit).await?;
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    sqlx::query("UPDATE outbound_mail SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2")
-                        .bind(now.0 + lease_ms)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
                     let r = sqlx::query(
                         "SELECT o.id, o.ticket_id, o.message_ref, o.to_address, o.automatic, o.attempts,
                                 t.number, t.subject, m.body, c.name,

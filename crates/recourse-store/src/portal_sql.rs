@@ -118,22 +118,9 @@ macro_rules! portal_sql {
                 limit: i64,
             ) -> Result<Vec<PortalLinkMail>> {
                 let mut tx = store.begin().await?;
-                let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT id FROM portal_links WHERE state = 'queued' AND next_attempt_at <= $1
-                     ORDER BY next_attempt_at, id LIMIT $2{}",
-                    <$store>::CLAIM_LOCK
-                )))
-                .bind(now.0)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
+                let ids = super::mail::lease_queued(&mut tx, "portal_links", now, lease_ms, limit).await?;
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    sqlx::query("UPDATE portal_links SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2")
-                        .bind(now.0 + lease_ms)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
                     let r = sqlx::query(
                         "SELECT l.id, l.customer_id, l.to_address, l.attempts, c.name,
                              (SELECT bouncing_since FROM mail_addresses a WHERE a.address = l.to_address) AS bouncing_since
