@@ -51,6 +51,31 @@ fn recourse(dir: &TempDir, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Starts `recourse <db_args> serve --listen 127.0.0.1:0 <serve_args>` and returns the
+/// child with the `host:port` it printed on its first line.
+fn serve(db_args: &[&str], serve_args: &[&str], log: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(BIN)
+        .args(db_args)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(serve_args)
+        .env("RECOURSE_LOG", log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -149,31 +174,7 @@ fn operator_flow_and_graceful_shutdown() {
     assert!(token.starts_with("rct_") && token.len() > 40);
 
     // Serve on port 0 and read the address from the first line it prints.
-    let mut server = Command::new(BIN)
-        .args([
-            "--data-dir",
-            dir.0.to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("RECOURSE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let (mut server, addr) = serve(&["--data-dir", dir.0.to_str().unwrap()], &[], "warn");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let me = rt.block_on(async {
@@ -545,13 +546,9 @@ fn three_nodes_on_one_postgres() {
         let url = url.clone();
         let relay = relay.clone();
         move || {
-            let mut child = Command::new(BIN)
-                .args([
-                    "--database-url",
-                    &url,
-                    "serve",
-                    "--listen",
-                    "127.0.0.1:0",
+            let (child, addr) = serve(
+                &["--database-url", &url],
+                &[
                     "--sweep-secs",
                     "1",
                     "--smtp-relay",
@@ -560,24 +557,9 @@ fn three_nodes_on_one_postgres() {
                     // others after 3 s (120 s in production).
                     "--claim-lease-secs",
                     "3",
-                ])
-                .env("RECOURSE_LOG", "error")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let addr = line
-                .split("http://")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned();
+                ],
+                "error",
+            );
             (child, format!("http://{addr}"))
         }
     };

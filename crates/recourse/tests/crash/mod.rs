@@ -6,8 +6,7 @@
 //! runs 50 per database and RELIABILITY.md records the result).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,30 +24,8 @@ struct Acked {
 }
 
 fn start(db_args: &[String], sweep_secs: &str) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(db_args)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sweep-secs",
-            sweep_secs,
-        ])
-        .env("RECOURSE_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let db_args: Vec<&str> = db_args.iter().map(String::as_str).collect();
+    let (child, addr) = super::serve(&db_args, &["--sweep-secs", sweep_secs], "error");
     (child, format!("http://{addr}/api/v1"))
 }
 
