@@ -480,7 +480,7 @@ impl Pipeline {
         let created = self
             .store
             .create_ticket(NewTicket {
-                customer_id: customer.id,
+                customer: customer.id.into(),
                 subject: fit_subject(p.subject.as_deref()),
                 body,
                 need: None,

@@ -73,12 +73,10 @@ pub(crate) fn fk_as_assignee(e: StoreError) -> StoreError {
 ///   bytes) contains `text/html`;
 /// - `fn reader(&self) -> &Pool<DB>` and `fn writer(&self) -> &Pool<DB>`;
 /// - `async fn begin(&self) -> Result<Transaction<'static, DB>>`, a write transaction;
-/// - `async fn next_ticket_number(conn: &mut Conn) -> Result<i64>`, called inside the
-///   ticket-creating transaction;
+/// - `const NEXT_TICKET_NUMBER: &str`, the SQL expression that draws a new ticket's
+///   number inside its `INSERT`;
 /// - `async fn after_seed(conn: &mut Conn, after: i64) -> Result<()>`, which brings
 ///   derived data up to date after a bulk seed of tickets with ids above `after`;
-/// - `async fn index_document(conn: &mut Conn, ticket: TicketId, kind: &str,
-///   subject: &str, body: &str) -> Result<()>`, for each new subject and message;
 /// - `async fn search_impl(&self, q: &SearchQuery) -> Result<Vec<SearchHit>>` and
 ///   `async fn finish_import_impl(&self) -> Result<()>`, which have their own SQL.
 macro_rules! impl_store {
@@ -151,23 +149,51 @@ macro_rules! impl_store {
                 kind: &EventKind,
                 at: Millis,
             ) -> Result<()> {
-                let id: i64 = sqlx::query_scalar("INSERT INTO events (ticket_id, actor_kind, actor_id, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-                    .bind(ticket.map(|t| t.0))
-                    .bind(actor.kind())
-                    .bind(actor.id())
-                    .bind(kind.name())
-                    .bind(decode::event_json(kind))
-                    .bind(at.0)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                // `events` is ' kind other_kind ' (or '' for all); `_` is escaped so the
-                // pattern matches the name exactly.
-                sqlx::query("INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) SELECT id, $1, $2, $2 FROM webhooks WHERE active = TRUE AND (events = '' OR events LIKE $3 ESCAPE '\\')")
-                    .bind(id)
-                    .bind(at.0)
-                    .bind(format!("% {} %", kind.name().replace('_', "\\_")))
-                    .execute(&mut *conn)
-                    .await?;
+                insert_events(conn, ticket, &[(actor, kind)], at).await
+            }
+
+            /// Appends several events of one moment with one statement, and queues them
+            /// all for the active webhooks with one more: every statement is a round trip
+            /// (on SQLite, a hand-off to the connection's thread).
+            async fn insert_events(
+                conn: &mut $conn,
+                ticket: Option<TicketId>,
+                events: &[(Actor, &EventKind)],
+                at: Millis,
+            ) -> Result<()> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO events (ticket_id, actor_kind, actor_id, kind, data, at) ",
+                );
+                qb.push_values(events, |mut row, (actor, kind)| {
+                    row.push_bind(ticket.map(|t| t.0))
+                        .push_bind(actor.kind())
+                        .push_bind(actor.id())
+                        .push_bind(kind.name())
+                        .push_bind(decode::event_json(kind))
+                        .push_bind(at.0);
+                });
+                qb.push(" RETURNING id");
+                let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+                // A webhook's `events` is ' kind other_kind ' (or '' for all); `_` is
+                // escaped so the pattern matches the name exactly. The ids are listed, not
+                // given as a range: on PostgreSQL another transaction's ids can interleave.
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) SELECT w.id, e.id, ",
+                );
+                qb.push_bind(at.0).push(", ").push_bind(at.0).push(
+                    " FROM webhooks w JOIN events e ON w.active = TRUE
+                        AND (w.events = '' OR w.events LIKE '% ' || REPLACE(e.kind, '_', '\\_') || ' %' ESCAPE '\\')
+                      WHERE e.id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in &ids {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                qb.build().execute(&mut *conn).await?;
                 Ok(())
             }
 
@@ -238,20 +264,19 @@ macro_rules! impl_store {
                         .await?;
                     insert_tags(conn, after.id, &after.tags).await?;
                 }
-                for e in events {
-                    insert_event(conn, Some(after.id), actor, e, now).await?;
-                }
-                Ok(())
+                let events: Vec<(Actor, &EventKind)> = events.iter().map(|e| (actor, e)).collect();
+                insert_events(conn, Some(after.id), &events, now).await
             }
 
             async fn insert_tags(conn: &mut $conn, id: TicketId, tags: &[String]) -> Result<()> {
-                for tag in tags {
-                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-                        .bind(id.0)
-                        .bind(tag)
-                        .execute(&mut *conn)
-                        .await?;
+                if tags.is_empty() {
+                    return Ok(());
                 }
+                let mut qb = QueryBuilder::<$db>::new("INSERT INTO ticket_tags (ticket_id, tag) ");
+                qb.push_values(tags, |mut row, tag| {
+                    row.push_bind(id.0).push_bind(tag.clone());
+                });
+                qb.build().execute(&mut *conn).await?;
                 Ok(())
             }
 
@@ -293,9 +318,74 @@ macro_rules! impl_store {
                 }
             }
 
+            /// Finds or adds a customer by address. A name given later fills in a missing
+            /// one but never overwrites what we know; a customer whose mail domain belongs
+            /// to an organization joins it.
+            const UPSERT_CUSTOMER: &str = "INSERT INTO customers (email, name, organization_id, created_at)
+                 VALUES ($1, $2, (SELECT id FROM organizations WHERE domain = $3), $4)
+                 ON CONFLICT (email) DO UPDATE SET
+                     name = COALESCE(customers.name, excluded.name),
+                     organization_id = COALESCE(customers.organization_id, excluded.organization_id)
+                 RETURNING id, email, name, organization_id, supervised, created_at";
+
+            /// The customer a new ticket is for, and whether they are supervised.
+            async fn ticket_customer(conn: &mut $conn, who: &$crate::TicketFor, now: Millis) -> Result<(CustomerId, bool)> {
+                match who {
+                    $crate::TicketFor::Customer(id) => {
+                        let supervised: bool = sqlx::query_scalar("SELECT supervised FROM customers WHERE id = $1")
+                            .bind(id.0)
+                            .fetch_optional(&mut *conn)
+                            .await?
+                            .ok_or(StoreError::NotFound("customer"))?;
+                        Ok((*id, supervised))
+                    }
+                    $crate::TicketFor::Address { email, name } => {
+                        let row = sqlx::query(UPSERT_CUSTOMER)
+                            .bind(email.as_str())
+                            .bind(name.as_ref().map(|n| n.as_str()))
+                            .bind(email.domain())
+                            .bind(now.0)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        let customer = decode::customer(&row)?;
+                        Ok((customer.id, customer.supervised))
+                    }
+                }
+            }
+
             // One argument per column of `messages`; a struct would only rename them.
             #[allow(clippy::too_many_arguments)]
             async fn insert_message(
+                conn: &mut $conn,
+                ticket: TicketId,
+                kind: recourse_domain::MessageKind,
+                channel: recourse_domain::Channel,
+                author: Actor,
+                body: &str,
+                demeanor: Option<recourse_domain::Demeanor>,
+                now: Millis,
+            ) -> Result<MessageId> {
+                let id = insert_message_row(conn, ticket, kind, channel, author, body, demeanor, now).await?;
+                if let Some(d) = demeanor {
+                    note_demeanor(conn, ticket, d).await?;
+                }
+                if kind == recourse_domain::MessageKind::Reply {
+                    // Every reply is also mailed to the customer: queued here, in the
+                    // reply's transaction, so a committed reply is never left unsent.
+                    mail::queue_outbound(conn, ticket, id, author == Actor::System, now).await?;
+                    // An answer to the customer ends any run of silent transfers.
+                    sqlx::query("UPDATE tickets SET transfers_since_reply = 0 WHERE id = $1 AND transfers_since_reply <> 0")
+                        .bind(ticket.0)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(id)
+            }
+
+            /// The message row alone (its search document follows by itself: a trigger
+            /// on SQLite, a generated column on PostgreSQL).
+            #[allow(clippy::too_many_arguments)]
+            async fn insert_message_row(
                 conn: &mut $conn,
                 ticket: TicketId,
                 kind: recourse_domain::MessageKind,
@@ -319,20 +409,6 @@ macro_rules! impl_store {
                 .bind(now.0)
                 .fetch_one(&mut *conn)
                 .await?;
-                <$store>::index_document(conn, ticket, kind.as_str(), "", body).await?;
-                if let Some(d) = demeanor {
-                    note_demeanor(conn, ticket, d).await?;
-                }
-                if kind == recourse_domain::MessageKind::Reply {
-                    // Every reply is also mailed to the customer: queued here, in the
-                    // reply's transaction, so a committed reply is never left unsent.
-                    mail::queue_outbound(conn, ticket, MessageId(id), author == Actor::System, now).await?;
-                    // An answer to the customer ends any run of silent transfers.
-                    sqlx::query("UPDATE tickets SET transfers_since_reply = 0 WHERE id = $1 AND transfers_since_reply <> 0")
-                        .bind(ticket.0)
-                        .execute(&mut *conn)
-                        .await?;
-                }
                 Ok(MessageId(id))
             }
 
@@ -353,16 +429,7 @@ macro_rules! impl_store {
                     name: Option<&str>,
                     now: Millis,
                 ) -> Result<Customer> {
-                    // A name given later fills in a missing one but never overwrites what we know;
-                    // a customer whose mail domain belongs to an organization joins it.
-                    let row = sqlx::query(
-                        "INSERT INTO customers (email, name, organization_id, created_at)
-                         VALUES ($1, $2, (SELECT id FROM organizations WHERE domain = $3), $4)
-                         ON CONFLICT (email) DO UPDATE SET
-                             name = COALESCE(customers.name, excluded.name),
-                             organization_id = COALESCE(customers.organization_id, excluded.organization_id)
-                         RETURNING id, email, name, organization_id, supervised, created_at",
-                    )
+                    let row = sqlx::query(UPSERT_CUSTOMER)
                     .bind(email.as_str())
                     .bind(name)
                     .bind(email.domain())
@@ -647,16 +714,15 @@ macro_rules! impl_store {
                 }
 
                 async fn create_ticket(&self, t: NewTicket) -> Result<Ticket> {
+                    // Every statement here is a round trip (on SQLite a hand-off to the
+                    // connection's thread), so what can be known up front is, and rows of a
+                    // kind go in together.
                     let tags: Vec<String> = t.tags.iter().map(|x| x.as_str().to_owned()).collect();
                     let mut tx = self.begin().await?;
                     let cfg = load_config(&mut tx).await?;
                     // A supervised customer's cases start with a manager (P8); they are
                     // never turned away.
-                    let supervised: bool = sqlx::query_scalar("SELECT supervised FROM customers WHERE id = $1")
-                        .bind(t.customer_id.0)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(StoreError::NotFound("customer"))?;
+                    let (customer_id, supervised) = ticket_customer(&mut tx, &t.customer, t.now).await?;
                     let rung = if supervised { cfg.ladder.top() } else { cfg.ladder.first() }.clone();
                     // The clocks start and the ticket goes to whoever on its rung is free
                     // (with nobody free it waits in the rung's queue): decided before the
@@ -672,44 +738,31 @@ macro_rules! impl_store {
                     );
                     let pool = candidates(&mut tx).await?;
                     let assignee = choose_assignee(&rung, &tags, false, None, &pool);
-                    let number = <$store>::next_ticket_number(&mut tx).await?;
+                    let demeanor = t.demeanor.map(|d| d.as_str());
                     let row = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO tickets (number, subject, need, status, priority, rung, customer_id, tags, created_at, updated_at,
-                                              assignee_id, first_response_due, resolution_due, sla_next_at)
-                         VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING {TICKET_COLS}"
+                                              assignee_id, first_response_due, resolution_due, sla_next_at, first_demeanor, last_demeanor)
+                         VALUES ({}, $1, $2, 'new', $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $12) RETURNING {TICKET_COLS}",
+                        <$store>::NEXT_TICKET_NUMBER
                     )))
-                    .bind(number)
                     .bind(t.subject.as_str())
                     .bind(t.need.as_ref().map(|n| n.as_str()))
                     .bind(t.priority.as_str())
                     .bind(&rung.name)
-                    .bind(t.customer_id.0)
+                    .bind(customer_id.0)
                     .bind(decode::tags_json(&tags))
                     .bind(t.now.0)
                     .bind(assignee.map(|a| a.0))
                     .bind(sla.first_response_due.map(|m| m.0))
                     .bind(sla.resolution_due.map(|m| m.0))
                     .bind(sla.next_check(&cfg.sla).map(|m| m.0))
+                    .bind(demeanor)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| map_unique(e, "that ticket"))?;
                     let mut ticket = decode::ticket(&row)?;
                     insert_tags(&mut tx, ticket.id, &tags).await?;
-                    <$store>::index_document(&mut tx, ticket.id, "subject", &ticket.subject, "")
-                        .await?;
-                    insert_event(
-                        &mut tx,
-                        Some(ticket.id),
-                        t.actor,
-                        &EventKind::TicketCreated {
-                            subject: ticket.subject.clone(),
-                            priority: ticket.priority,
-                            rung: ticket.rung.clone(),
-                        },
-                        t.now,
-                    )
-                    .await?;
-                    let message_id = insert_message(
+                    let message_id = insert_message_row(
                         &mut tx,
                         ticket.id,
                         recourse_domain::MessageKind::Inbound,
@@ -720,24 +773,33 @@ macro_rules! impl_store {
                         t.now,
                     )
                     .await?;
-                    insert_event(
-                        &mut tx,
-                        Some(ticket.id),
-                        t.actor,
-                        &EventKind::MessageAdded {
-                            message_id,
-                            kind: recourse_domain::MessageKind::Inbound,
-                        },
-                        t.now,
-                    )
-                    .await?;
-                    if let Some(to) = assignee {
-                        let routed = EventKind::AssigneeChanged { from: None, to: Some(to) };
-                        insert_event(&mut tx, Some(ticket.id), Actor::System, &routed, t.now).await?;
-                        note_assigned(&mut tx, assignee, t.now).await?;
+                    let created = EventKind::TicketCreated {
+                        subject: ticket.subject.clone(),
+                        priority: ticket.priority,
+                        rung: ticket.rung.clone(),
+                    };
+                    let added = EventKind::MessageAdded {
+                        message_id,
+                        kind: recourse_domain::MessageKind::Inbound,
+                    };
+                    let routed = assignee.map(|to| EventKind::AssigneeChanged { from: None, to: Some(to) });
+                    let mut events = vec![(t.actor, &created), (t.actor, &added)];
+                    if let Some(routed) = &routed {
+                        events.push((Actor::System, routed));
                     }
+                    insert_events(&mut tx, Some(ticket.id), &events, t.now).await?;
+                    note_assigned(&mut tx, assignee, t.now).await?;
                     if t.demeanor.is_some() {
-                        ticket = apply_rules(&mut tx, &cfg, ticket, message_id, t.demeanor, t.now).await?;
+                        ticket = apply_rules_counted(
+                            &mut tx,
+                            &cfg,
+                            ticket,
+                            message_id,
+                            t.demeanor,
+                            RuleCounts::FIRST_MESSAGE,
+                            t.now,
+                        )
+                        .await?;
                     }
                     tx.commit().await?;
                     Ok(ticket)

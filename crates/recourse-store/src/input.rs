@@ -95,9 +95,27 @@ pub struct Session {
     pub expires_at: Millis,
 }
 
+/// Whom a new ticket is for: a known customer, or an address that is found or added in
+/// the ticket's own transaction (one write, one durable commit, instead of two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketFor {
+    Customer(CustomerId),
+    /// A name given here fills in a missing one but never overwrites what we know.
+    Address {
+        email: EmailAddress,
+        name: Option<PersonName>,
+    },
+}
+
+impl From<CustomerId> for TicketFor {
+    fn from(id: CustomerId) -> Self {
+        TicketFor::Customer(id)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewTicket {
-    pub customer_id: CustomerId,
+    pub customer: TicketFor,
     pub subject: Subject,
     pub body: Body,
     pub need: Option<Need>,

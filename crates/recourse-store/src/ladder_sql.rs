@@ -279,6 +279,21 @@ macro_rules! ladder_sql {
             Ok(after)
         }
 
+        /// What the automatic rules look at besides the reading.
+        struct RuleCounts {
+            /// Customer messages since the last reply.
+            unanswered: i64,
+            interventions: i64,
+            /// Whether the triggering message has already moved the case (unknown: ask).
+            moved_by_trigger: Option<bool>,
+        }
+
+        impl RuleCounts {
+            /// A new ticket's: its one message, nothing tried yet, nothing moved.
+            const FIRST_MESSAGE: RuleCounts =
+                RuleCounts { unanswered: 1, interventions: 0, moved_by_trigger: Some(false) };
+        }
+
         /// The automatic rules, after a customer's message or a new reading of one.
         async fn apply_rules(
             conn: &mut $conn,
@@ -288,7 +303,6 @@ macro_rules! ladder_sql {
             reading: Option<recourse_domain::Demeanor>,
             now: Millis,
         ) -> Result<Ticket> {
-            use recourse_domain::EscalationReason as R;
             if !ticket.status.is_active() {
                 return Ok(ticket);
             }
@@ -304,6 +318,25 @@ macro_rules! ladder_sql {
                     .bind(ticket.id.0)
                     .fetch_one(&mut *conn)
                     .await?;
+            let counts = RuleCounts { unanswered, interventions, moved_by_trigger: None };
+            apply_rules_counted(conn, cfg, ticket, trigger, reading, counts, now).await
+        }
+
+        /// The rules with their counts in hand (a new ticket knows them without asking).
+        async fn apply_rules_counted(
+            conn: &mut $conn,
+            cfg: &DeskConfig,
+            ticket: Ticket,
+            trigger: MessageId,
+            reading: Option<recourse_domain::Demeanor>,
+            counts: RuleCounts,
+            now: Millis,
+        ) -> Result<Ticket> {
+            use recourse_domain::EscalationReason as R;
+            if !ticket.status.is_active() {
+                return Ok(ticket);
+            }
+            let RuleCounts { unanswered, interventions, moved_by_trigger } = counts;
             let Some(reason) = rule_verdict(
                 &cfg.rules,
                 u32::try_from(unanswered).unwrap_or(u32::MAX),
@@ -314,13 +347,19 @@ macro_rules! ladder_sql {
             };
             if matches!(reason, R::Demeanor | R::Abuse) {
                 // One reading moves a case at most once, however often it is re-read.
-                let done: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM escalations WHERE trigger_message_id = $1",
-                )
-                .bind(trigger.0)
-                .fetch_one(&mut *conn)
-                .await?;
-                if done > 0 {
+                let moved = match moved_by_trigger {
+                    Some(moved) => moved,
+                    None => {
+                        let done: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM escalations WHERE trigger_message_id = $1",
+                        )
+                        .bind(trigger.0)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        done > 0
+                    }
+                };
+                if moved {
                     return Ok(ticket);
                 }
             }

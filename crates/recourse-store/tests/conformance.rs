@@ -270,7 +270,7 @@ fn new_ticket(
     now: Millis,
 ) -> NewTicket {
     NewTicket {
-        customer_id: customer,
+        customer: customer.into(),
         subject: Subject::parse(subject).unwrap(),
         body: body(text),
         need: None,

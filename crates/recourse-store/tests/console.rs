@@ -70,7 +70,7 @@ async fn ticket(
     demeanor: Option<Demeanor>,
 ) -> TicketId {
     s.create_ticket(NewTicket {
-        customer_id: customer,
+        customer: customer.into(),
         subject: Subject::parse(subject).unwrap(),
         body: Body::parse("Where is my parcel?").unwrap(),
         need: None,

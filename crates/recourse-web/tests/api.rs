@@ -2836,7 +2836,7 @@ async fn authorisation_matrix(app: TestApp) {
             let t = app
                 .store
                 .create_ticket(recourse_store::NewTicket {
-                    customer_id: ada,
+                    customer: ada.into(),
                     subject: Subject::parse("Matrix ticket").unwrap(),
                     body: Body::parse("hello there").unwrap(),
                     need: None,

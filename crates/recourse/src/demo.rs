@@ -343,7 +343,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         ][rng.random_range(0..5)];
         let ticket = store
             .create_ticket(NewTicket {
-                customer_id: customer,
+                customer: customer.into(),
                 subject: Subject::parse(subject)?,
                 body: Body::parse(body)?,
                 need: if rng.random_bool(0.6) {

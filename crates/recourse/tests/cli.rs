@@ -372,7 +372,7 @@ fn two_sweeper_processes_escalate_each_due_ticket_once() {
         for i in 0..created {
             let t = store
                 .create_ticket(recourse_store::NewTicket {
-                    customer_id: ada.id,
+                    customer: ada.id.into(),
                     subject: Subject::parse(&format!("Due ticket {i}")).unwrap(),
                     body: Body::parse("Hello").unwrap(),
                     need: None,
@@ -458,7 +458,7 @@ fn backup_and_restore_sqlite() {
             for i in from..from + n {
                 store
                     .create_ticket(recourse_store::NewTicket {
-                        customer_id: ada.id,
+                        customer: ada.id.into(),
                         subject: Subject::parse(&format!("Ticket {i}")).unwrap(),
                         body: Body::parse("Hello").unwrap(),
                         need: None,
@@ -657,7 +657,7 @@ fn three_nodes_on_one_postgres() {
             ids.push(
                 store
                     .create_ticket(recourse_store::NewTicket {
-                        customer_id: ada.id,
+                        customer: ada.id.into(),
                         subject: Subject::parse(&format!("Overdue {i}")).unwrap(),
                         body: Body::parse("Waiting").unwrap(),
                         need: None,

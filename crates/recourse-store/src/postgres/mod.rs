@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use recourse_domain::TicketId;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row};
 
@@ -79,12 +78,8 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
-    async fn next_ticket_number(conn: &mut PgConnection) -> Result<i64> {
-        // The number comes from a sequence, so nodes never hand out the same one.
-        Ok(sqlx::query_scalar("SELECT nextval('ticket_number_seq')")
-            .fetch_one(conn)
-            .await?)
-    }
+    /// A sequence, so nodes never hand out the same number.
+    const NEXT_TICKET_NUMBER: &str = "nextval('ticket_number_seq')";
 
     /// The search columns are generated; only the number sequence must catch up.
     async fn after_seed(conn: &mut PgConnection, _after: i64) -> Result<()> {
@@ -93,17 +88,6 @@ impl PgStore {
         )
         .execute(conn)
         .await?;
-        Ok(())
-    }
-
-    /// Nothing to do: `tickets.search` and `messages.search` are generated columns.
-    async fn index_document(
-        _conn: &mut PgConnection,
-        _ticket: TicketId,
-        _kind: &str,
-        _subject: &str,
-        _body: &str,
-    ) -> Result<()> {
         Ok(())
     }
 

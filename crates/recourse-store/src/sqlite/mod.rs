@@ -14,7 +14,6 @@ use std::time::Duration;
 pub use group::GroupCommitStats;
 use group::{GroupCommit, WriteTx};
 
-use recourse_domain::TicketId;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -37,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "console", include_str!("migrations/0007_console.sql")),
     (8, "admin", include_str!("migrations/0008_admin.sql")),
     (9, "imap", include_str!("migrations/0009_imap.sql")),
+    (
+        10,
+        "search_triggers",
+        include_str!("migrations/0010_search_triggers.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -159,45 +163,11 @@ impl SqliteStore {
         self.group.begin().await
     }
 
-    async fn next_ticket_number(conn: &mut SqliteConnection) -> Result<i64> {
-        // Safe without a sequence: the IMMEDIATE transaction serialises all writers.
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets")
-                .fetch_one(conn)
-                .await?,
-        )
-    }
+    /// Only the writer's lock serialises numbering: the IMMEDIATE batch holds it.
+    const NEXT_TICKET_NUMBER: &str = "(SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets)";
 
-    /// Indexes what `seed_tickets` wrote after ticket id `after`, set-wise.
-    async fn after_seed(conn: &mut SqliteConnection, after: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO search_docs (ticket_id, kind, subject, body)
-             SELECT id, 'subject', subject, '' FROM tickets WHERE id > $1
-             UNION ALL SELECT ticket_id, kind, '', body FROM messages WHERE ticket_id > $1",
-        )
-        .bind(after)
-        .execute(conn)
-        .await?;
-        Ok(())
-    }
-
-    /// One FTS5 document per subject and per message.
-    async fn index_document(
-        conn: &mut SqliteConnection,
-        ticket: TicketId,
-        kind: &str,
-        subject: &str,
-        body: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO search_docs (ticket_id, kind, subject, body) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(ticket.0)
-        .bind(kind)
-        .bind(subject)
-        .bind(body)
-        .execute(conn)
-        .await?;
+    /// Nothing to do: the triggers indexed the seeded rows as they were written.
+    async fn after_seed(_conn: &mut SqliteConnection, _after: i64) -> Result<()> {
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use recourse_domain::{
 };
 use recourse_store::{
     AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter, TicketFlag,
+    TicketFor,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -58,7 +59,7 @@ pub async fn create_ticket(
     let need = body.need.as_deref().map(Need::parse).transpose()?.flatten();
     let tags = Tag::parse_all(&body.tags)?;
     let now = now();
-    let (customer_id, channel) = match &caller {
+    let (customer, channel) = match &caller {
         Caller::Agent { .. } => {
             let input = body.customer.as_ref().ok_or_else(|| {
                 ApiError::unprocessable(
@@ -68,11 +69,8 @@ pub async fn create_ticket(
             })?;
             let email = EmailAddress::parse(&input.email)?;
             let name = input.name.as_deref().map(PersonName::parse).transpose()?;
-            let customer = state
-                .store
-                .upsert_customer(&email, name.as_ref().map(|n| n.as_str()), now)
-                .await?;
-            (customer.id, caller.channel())
+            // Found or added in the ticket's own transaction.
+            (TicketFor::Address { email, name }, caller.channel())
         }
         Caller::Customer { customer, .. } => {
             // A customer can only open tickets for themselves.
@@ -83,13 +81,13 @@ pub async fn create_ticket(
                     "A customer can only open tickets for themselves.",
                 ));
             }
-            (customer.id, caller.channel())
+            (customer.id.into(), caller.channel())
         }
     };
     let ticket = state
         .store
         .create_ticket(NewTicket {
-            customer_id,
+            customer,
             subject,
             body: text,
             need,

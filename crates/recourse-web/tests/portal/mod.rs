@@ -228,7 +228,7 @@ impl TestApp {
             .unwrap();
         self.store
             .create_ticket(NewTicket {
-                customer_id: c.id,
+                customer: c.id.into(),
                 subject: Subject::parse(subject).unwrap(),
                 body: Body::parse(body).unwrap(),
                 need: None,

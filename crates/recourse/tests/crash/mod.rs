@@ -195,7 +195,7 @@ pub fn run(db_args: Vec<String>, url: String) {
         for i in 0..300 {
             let t = store
                 .create_ticket(recourse_store::NewTicket {
-                    customer_id: ada.id,
+                    customer: ada.id.into(),
                     subject: Subject::parse(&format!("Overdue {i}")).unwrap(),
                     body: Body::parse("Still waiting.").unwrap(),
                     need: None,
