@@ -140,8 +140,9 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            /// Appends an event, and queues it for every active webhook in the same
-            /// transaction (the outbox), so a committed event is never left unsent.
+            /// Appends an event. The database queues it for every active webhook in the
+            /// same statement (the outbox trigger), so a committed event is never left
+            /// unsent.
             async fn insert_event(
                 conn: &mut $conn,
                 ticket: Option<TicketId>,
@@ -152,9 +153,8 @@ macro_rules! impl_store {
                 insert_events(conn, ticket, &[(actor, kind)], at).await
             }
 
-            /// Appends several events of one moment with one statement, and queues them
-            /// all for the active webhooks with one more: every statement is a round trip
-            /// (on SQLite, a hand-off to the connection's thread).
+            /// Appends several events of one moment with one statement: every statement
+            /// is a round trip (on SQLite, a hand-off to the connection's thread).
             async fn insert_events(
                 conn: &mut $conn,
                 ticket: Option<TicketId>,
@@ -175,24 +175,6 @@ macro_rules! impl_store {
                         .push_bind(decode::event_json(kind))
                         .push_bind(at.0);
                 });
-                qb.push(" RETURNING id");
-                let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
-                // A webhook's `events` is ' kind other_kind ' (or '' for all); `_` is
-                // escaped so the pattern matches the name exactly. The ids are listed, not
-                // given as a range: on PostgreSQL another transaction's ids can interleave.
-                let mut qb = QueryBuilder::<$db>::new(
-                    "INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at) SELECT w.id, e.id, ",
-                );
-                qb.push_bind(at.0).push(", ").push_bind(at.0).push(
-                    " FROM webhooks w JOIN events e ON w.active = TRUE
-                        AND (w.events = '' OR w.events LIKE '% ' || REPLACE(e.kind, '_', '\\_') || ' %' ESCAPE '\\')
-                      WHERE e.id IN (",
-                );
-                let mut list = qb.separated(", ");
-                for id in &ids {
-                    list.push_bind(*id);
-                }
-                list.push_unseparated(")");
                 qb.build().execute(&mut *conn).await?;
                 Ok(())
             }
@@ -718,8 +700,11 @@ macro_rules! impl_store {
                     // connection's thread), so what can be known up front is, and rows of a
                     // kind go in together.
                     let tags: Vec<String> = t.tags.iter().map(|x| x.as_str().to_owned()).collect();
+                    // The configuration is read before the writer is taken, so the writer
+                    // (which every write waits for) is held for one statement less; a
+                    // change that commits in between applies from the next ticket on.
+                    let cfg = load_config(&mut *self.reader().acquire().await?).await?;
                     let mut tx = self.begin().await?;
-                    let cfg = load_config(&mut tx).await?;
                     // A supervised customer's cases start with a manager (P8); they are
                     // never turned away.
                     let (customer_id, supervised) = ticket_customer(&mut tx, &t.customer, t.now).await?;

@@ -159,6 +159,8 @@ pub const TABLES: &[Table] = &[
             ("created_at", Int),
         ],
     },
+    // Before `webhooks`: while events are copied there is no webhook yet, so the outbox
+    // trigger queues nothing and `webhook_deliveries` arrives as it was.
     Table {
         name: "events",
         columns: &[

@@ -3389,6 +3389,34 @@ async fn story_webhook_outbox(db: &TestDb) {
         s.deactivate_webhook(hook.id + 100, now).await,
         Err(StoreError::NotFound(_))
     ));
+
+    // A webhook that asked for some kinds gets exactly those: `message_added` does not
+    // match `message_added_x`, and `_` is no wildcard.
+    let picky = s
+        .create_webhook(
+            "http://127.0.0.1:9/picky",
+            "whsec-2",
+            &["message_added".to_owned(), "ticket_xreated".to_owned()],
+            now,
+        )
+        .await
+        .unwrap();
+    let tk = s
+        .create_ticket(new_ticket(ada.id, "Picky", "Hi", &[], now))
+        .await
+        .unwrap();
+    let claimed = s
+        .claim_deliveries(Millis(now.0 + 2_000_000), 60_000, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|d| (d.event.kind.name(), d.event.ticket_id, d.secret.as_str()))
+            .collect::<Vec<_>>(),
+        [("message_added", Some(tk.id), "whsec-2")]
+    );
+    s.deactivate_webhook(picky.id, now).await.unwrap();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "console", include_str!("migrations/0008_console.sql")),
     (9, "admin", include_str!("migrations/0009_admin.sql")),
     (10, "imap", include_str!("migrations/0010_imap.sql")),
+    (
+        11,
+        "webhook_outbox",
+        include_str!("migrations/0011_webhook_outbox.sql"),
+    ),
 ];
 
 /// Any constant works; it only has to be the same on every node.

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_triggers",
         include_str!("migrations/0010_search_triggers.sql"),
     ),
+    (
+        11,
+        "webhook_outbox",
+        include_str!("migrations/0011_webhook_outbox.sql"),
+    ),
 ];
 
 pub struct SqliteStore {

@@ -1,0 +1,15 @@
+-- The webhook outbox is written by the database in the event's own statement: every
+-- event gets a delivery row per active webhook that asked for its kind (`events` is
+-- ' kind other_kind ', or '' for all). Same transaction as the event, so a committed
+-- event is never left unsent, and no extra round trip for the writer.
+CREATE FUNCTION webhook_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at, created_at)
+    SELECT w.id, NEW.id, NEW.at, NEW.at FROM webhooks w
+    WHERE w.active AND (w.events = '' OR strpos(w.events, ' ' || NEW.kind || ' ') > 0);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER webhook_outbox AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION webhook_outbox();
