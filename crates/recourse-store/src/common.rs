@@ -830,8 +830,9 @@ macro_rules! impl_store {
                 }
 
                 async fn add_message(&self, m: NewMessage) -> Result<(Message, Ticket)> {
+                    // Read before the writer is taken, as for a new ticket.
+                    let cfg = load_config(&mut *self.reader().acquire().await?).await?;
                     let mut tx = self.begin().await?;
-                    let cfg = load_config(&mut tx).await?;
                     let before = lock_ticket(&mut tx, m.ticket_id).await?;
                     let change = message_change(&before, m.kind, m.status)?;
                     let (mut after, events) = apply_change(&before, &change, m.now)?;
@@ -855,17 +856,9 @@ macro_rules! impl_store {
                         m.now,
                     )
                     .await?;
-                    insert_event(
-                        &mut tx,
-                        Some(m.ticket_id),
-                        m.author,
-                        &EventKind::MessageAdded {
-                            message_id: id,
-                            kind: m.kind,
-                        },
-                        m.now,
-                    )
-                    .await?;
+                    // The message's event first, then what it changed: one statement.
+                    let added = EventKind::MessageAdded { message_id: id, kind: m.kind };
+                    let events: Vec<EventKind> = std::iter::once(added).chain(events).collect();
                     save_ticket(&mut tx, &cfg, &before, &after, &events, m.author, m.now).await?;
                     if m.kind == recourse_domain::MessageKind::Inbound {
                         after = apply_rules(&mut tx, &cfg, after, id, demeanor, m.now).await?;
