@@ -21,7 +21,7 @@ use recourse_store::table::{Cell, Row, TABLES};
 use recourse_store::{
     AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention, NewMessage, NewSession,
     NewTicket, PgStore, Principal, SearchQuery, Session, SqliteStore, Store, StoreError,
-    TicketChange, TicketFilter,
+    TicketChange, TicketFilter, TicketFor,
 };
 use recourse_store::{Descent, EscalationRequest};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -462,6 +462,48 @@ async fn story_ticket_lifecycle(db: &TestDb) {
 
     let second = ticket(s, other.id, "Second ticket", "Hello", t(11)).await;
     assert!(second.number > created.number && second.id.0 > created.id.0);
+
+    // A ticket for an address finds or adds the customer in its own transaction, by
+    // the same rules: a known customer keeps their name, a new one gets the given one.
+    let by_address = |address: &str, name: Option<&str>| {
+        let mut new = new_ticket(ada.id, "By address", "Hello", &[], t(12));
+        new.customer = TicketFor::Address {
+            email: email(address),
+            name: name.map(|n| PersonName::parse(n).unwrap()),
+        };
+        new
+    };
+    let known = s
+        .create_ticket(by_address("ADA@example.com", Some("Not Ada")))
+        .await
+        .unwrap();
+    assert_eq!(known.customer_id, ada.id);
+    assert_eq!(s.get_customer(ada.id).await.unwrap(), ada);
+    let fresh = s
+        .create_ticket(by_address("carol@example.com", Some("Carol")))
+        .await
+        .unwrap();
+    let carol = s
+        .customer_by_email(&email("carol@example.com"))
+        .await
+        .unwrap()
+        .expect("added with the ticket");
+    assert_eq!(
+        (fresh.customer_id, carol.name.as_deref(), carol.created_at),
+        (carol.id, Some("Carol"), t(12))
+    );
+    // A supervised customer's ticket, opened by address, starts on the top rung.
+    s.set_supervised(carol.id, true, Actor::Agent(grace.id), t(12))
+        .await
+        .unwrap();
+    let supervised = s
+        .create_ticket(by_address("carol@example.com", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (supervised.customer_id, supervised.rung.as_str()),
+        (carol.id, "manager")
+    );
 
     let id = created.id;
     let customer = Actor::Customer(ada.id);
