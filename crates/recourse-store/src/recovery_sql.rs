@@ -571,14 +571,35 @@ macro_rules! recovery_sql {
                 })
             }
 
-            /// The report, one aggregate query per group of figures, all in the database.
-            /// The ended tickets' figures for `[from, to)`, one row per outcome, in one pass.
+            /// The figures the report sums, in the order `report_population` returns them.
+            const POPULATION_FIGURES: [&str; 10] = [
+                "ended", "inconsolable", "started_negative", "recovered", "transfers",
+                "ping_pong", "first_responses", "first_response_ms", "resolution_ms", "sla_met",
+            ];
+
+            fn population_rows(rows: &[<$db as sqlx::Database>::Row]) -> Result<Vec<(Option<String>, [i64; 10])>> {
+                rows.iter()
+                    .map(|r| {
+                        let mut v = [0i64; 10];
+                        for (x, name) in v.iter_mut().zip(POPULATION_FIGURES) {
+                            *x = r.try_get(name)?;
+                        }
+                        Ok((r.try_get("outcome")?, v))
+                    })
+                    .collect()
+            }
+
+            /// The ended tickets' figures for `[from, to)`, one row per outcome, in one
+            /// pass over the tickets themselves.
             async fn report_population(
                 store: &$store,
                 from: i64,
                 to: i64,
                 team: Option<i64>,
             ) -> Result<Vec<(Option<String>, [i64; 10])>> {
+                if from >= to {
+                    return Ok(Vec::new());
+                }
                 let mut conn = store.reader().acquire().await?;
                 let rows = sqlx::query(
                     "SELECT t.outcome AS outcome, COUNT(*) AS ended,
@@ -599,48 +620,59 @@ macro_rules! recovery_sql {
                 .bind(team)
                 .fetch_all(&mut *conn)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        let mut v = [0i64; 10];
-                        for (i, name) in [
-                            "ended", "inconsolable", "started_negative", "recovered", "transfers",
-                            "ping_pong", "first_responses", "first_response_ms", "resolution_ms", "sla_met",
-                        ]
-                        .iter()
-                        .enumerate()
-                        {
-                            v[i] = r.try_get(*name)?;
-                        }
-                        Ok((r.try_get("outcome")?, v))
-                    })
-                    .collect()
+                population_rows(&rows)
+            }
+
+            /// The same figures for whole UTC days `[first_day, last_day)`, from the daily
+            /// counts the database keeps as tickets end (`report_days`).
+            async fn report_population_by_day(
+                store: &$store,
+                first_day: i64,
+                last_day: i64,
+                team: Option<i64>,
+            ) -> Result<Vec<(Option<String>, [i64; 10])>> {
+                let mut conn = store.reader().acquire().await?;
+                let rows = sqlx::query(
+                    "SELECT NULLIF(outcome, '') AS outcome, CAST(SUM(ended) AS BIGINT) AS ended,
+                        CAST(SUM(inconsolable) AS BIGINT) AS inconsolable, CAST(SUM(started_negative) AS BIGINT) AS started_negative,
+                        CAST(SUM(recovered) AS BIGINT) AS recovered, CAST(SUM(transfers) AS BIGINT) AS transfers,
+                        CAST(SUM(ping_pong) AS BIGINT) AS ping_pong, CAST(SUM(first_responses) AS BIGINT) AS first_responses,
+                        CAST(SUM(first_response_ms) AS BIGINT) AS first_response_ms, CAST(SUM(resolution_ms) AS BIGINT) AS resolution_ms,
+                        CAST(SUM(sla_met) AS BIGINT) AS sla_met
+                     FROM report_days WHERE day >= $1 AND day < $2 AND ($3 IS NULL OR team_key = $3)
+                     GROUP BY outcome HAVING SUM(ended) <> 0",
+                )
+                .bind(first_day)
+                .bind(last_day)
+                .bind(team)
+                .fetch_all(&mut *conn)
+                .await?;
+                population_rows(&rows)
             }
 
             pub(crate) async fn report_summary(store: &$store, q: &$crate::ReportQuery) -> Result<$crate::ReportSummary> {
                 let team = q.team.map(|t| t.0);
                 // `ended` tickets in the range make up the population; a team narrows it.
                 const POP: &str = "t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)";
-                // The population is the big part: read it in one pass per half, the two
-                // halves at once on two reader connections (the figures are sums, so they
-                // add up). The halves split where the range's tickets actually lie.
-                let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
-                    "SELECT MIN(ended_at), MAX(ended_at) FROM tickets WHERE ended_at >= $1 AND ended_at < $2",
-                )
-                .bind(q.from.0)
-                .bind(q.to.0)
-                .fetch_one(store.reader())
-                .await?;
-                let mid = match (first, last) {
-                    (Some(a), Some(b)) => a + (b - a) / 2 + 1,
-                    _ => q.to.0,
+                // The population is the big part. Whole UTC days inside the range come
+                // from the daily counts; only the partial days at its edges are read
+                // ticket by ticket (the three at once, on three reader connections).
+                const DAY: i64 = 86_400_000;
+                let first_day = q.from.0.div_euclid(DAY) + i64::from(q.from.0.rem_euclid(DAY) != 0);
+                let last_day = q.to.0.div_euclid(DAY);
+                let parts: Vec<(Option<String>, [i64; 10])> = if first_day < last_day {
+                    let (days, head, tail) = tokio::try_join!(
+                        report_population_by_day(store, first_day, last_day, team),
+                        report_population(store, q.from.0, first_day * DAY, team),
+                        report_population(store, last_day * DAY, q.to.0, team),
+                    )?;
+                    days.into_iter().chain(head).chain(tail).collect()
+                } else {
+                    report_population(store, q.from.0, q.to.0, team).await?
                 };
-                let (low, high) = tokio::try_join!(
-                    report_population(store, q.from.0, mid, team),
-                    report_population(store, mid, q.to.0, team),
-                )?;
                 let mut sums = [0i64; 10];
                 let mut outcomes = std::collections::BTreeMap::<String, i64>::new();
-                for (outcome, v) in low.into_iter().chain(high) {
+                for (outcome, v) in parts {
                     for (total, x) in sums.iter_mut().zip(v) {
                         *total += x;
                     }

@@ -40,7 +40,8 @@ impl Table {
 use Col::*;
 
 /// Copy order respects foreign keys. Sessions are not copied (people sign in again);
-/// `ticket_tags` and search indexes are derived and rebuilt by `finish_import`.
+/// `ticket_tags` and search indexes are derived and rebuilt by `finish_import`; the
+/// report's daily counts (`report_days`) follow the copied tickets by trigger.
 pub const TABLES: &[Table] = &[
     Table {
         name: "organizations",

@@ -4111,6 +4111,74 @@ async fn story_report(db: &TestDb) {
         (none.ended, none.referrals, none.escalations.len()),
         (0, 0, 0)
     );
+
+    // Whole days come from the daily counts, partial days from the tickets: ranges that
+    // cut through the day the tickets ended on add up, whichever way they are cut.
+    let day1 = t0 + 86_400_000;
+    let range = |from: i64, to: i64| ReportQuery {
+        from: Millis(from),
+        to: Millis(to),
+        team: None,
+    };
+    let head = s
+        .report_summary(&range(t0, day1 + 500 * 60_000))
+        .await
+        .unwrap();
+    let tail = s
+        .report_summary(&range(day1 + 500 * 60_000, t0 + 30 * 86_400_000))
+        .await
+        .unwrap();
+    assert_eq!((head.ended, tail.ended), (500, 500));
+    assert_eq!(
+        (
+            head.transfers + tail.transfers,
+            head.recovered + tail.recovered,
+            head.resolution_ms_sum + tail.resolution_ms_sum
+        ),
+        (r.transfers, r.recovered, r.resolution_ms_sum)
+    );
+    let inside = s
+        .report_summary(&range(day1 + 100 * 60_000, t0 + 3 * 86_400_000))
+        .await
+        .unwrap();
+    assert_eq!((inside.ended, inside.inconsolable), (900, 0));
+
+    // The daily counts follow a ticket that is reopened, and one that ends again on
+    // another day with another outcome.
+    let last = day1 + 999 * 60_000;
+    db.raw_execute(&format!(
+        "UPDATE tickets SET ended_at = NULL, outcome = NULL, status = 'open' WHERE ended_at = {last}"
+    ))
+    .await
+    .unwrap();
+    let reopened = s.report_summary(&whole).await.unwrap();
+    assert_eq!(reopened.ended, 999);
+    assert_eq!(reopened.outcomes[3], ("resolved".into(), 839));
+    let later = t0 + 5 * 86_400_000;
+    db.raw_execute(&format!(
+        "UPDATE tickets SET ended_at = {later}, outcome = 'explained', status = 'closed' WHERE ended_at IS NULL AND created_at = {}",
+        last - 3_600_000
+    ))
+    .await
+    .unwrap();
+    let again = s.report_summary(&whole).await.unwrap();
+    assert_eq!(
+        (
+            again.ended,
+            again.outcomes[0].clone(),
+            again.outcomes[3].clone()
+        ),
+        (1000, ("explained".into(), 101), ("resolved".into(), 839))
+    );
+    assert_eq!(
+        again.resolution_ms_sum,
+        r.resolution_ms_sum - 3_600_000 + (later - (last - 3_600_000))
+    );
+    let day5 = s
+        .report_summary(&range(later - 1, later + 1))
+        .await
+        .unwrap();
+    assert_eq!(day5.ended, 1);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhook_outbox",
         include_str!("migrations/0011_webhook_outbox.sql"),
     ),
+    (
+        12,
+        "report_days",
+        include_str!("migrations/0012_report_days.sql"),
+    ),
 ];
 
 /// Any constant works; it only has to be the same on every node.
