@@ -37,75 +37,114 @@ SELECT t.ended_at / 86400000, COALESCE(t.team_id, 0), COALESCE(t.outcome, ''), t
 FROM tickets t WHERE t.ended_at IS NOT NULL
 GROUP BY t.ended_at / 86400000, COALESCE(t.team_id, 0), COALESCE(t.outcome, ''), t.id % 8;
 
-CREATE FUNCTION report_days_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+-- New tickets are counted per statement, from the statement's new rows grouped by
+-- day: a bulk insert (a seed, `db copy`) then updates each day's row once, instead of
+-- once per ticket inside one transaction (which would leave a long chain of row
+-- versions to walk on every update).
+CREATE FUNCTION report_days_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.ended_at IS NOT NULL THEN
-        INSERT INTO report_days (day, team_key, outcome, shard, ended, inconsolable, started_negative, recovered, transfers, ping_pong, first_responses, first_response_ms, resolution_ms, sla_met)
-            VALUES (
-                OLD.ended_at / 86400000,
-                COALESCE(OLD.team_id, 0),
-                COALESCE(OLD.outcome, ''),
-                OLD.id % 8,
-                -(1),
-                -(CASE WHEN OLD.outcome = 'inconsolable' THEN 1 ELSE 0 END),
-                -(CASE WHEN OLD.first_demeanor IN ('frustrated', 'angry', 'abusive') THEN 1 ELSE 0 END),
-                -(CASE WHEN OLD.first_demeanor IN ('frustrated', 'angry', 'abusive') AND OLD.last_demeanor IN ('neutral', 'pleased') THEN 1 ELSE 0 END),
-                -(OLD.transfers),
-                -(CASE WHEN OLD.ping_pong THEN 1 ELSE 0 END),
-                -(CASE WHEN OLD.first_response_at IS NOT NULL THEN 1 ELSE 0 END),
-                -(COALESCE(OLD.first_response_at - OLD.created_at, 0)),
-                -(OLD.ended_at - OLD.created_at),
-                -(CASE WHEN OLD.sla_breached = 0 THEN 1 ELSE 0 END)
-            )
-            ON CONFLICT (day, team_key, outcome, shard) DO UPDATE SET
-                ended = report_days.ended + excluded.ended,
-                inconsolable = report_days.inconsolable + excluded.inconsolable,
-                started_negative = report_days.started_negative + excluded.started_negative,
-                recovered = report_days.recovered + excluded.recovered,
-                transfers = report_days.transfers + excluded.transfers,
-                ping_pong = report_days.ping_pong + excluded.ping_pong,
-                first_responses = report_days.first_responses + excluded.first_responses,
-                first_response_ms = report_days.first_response_ms + excluded.first_response_ms,
-                resolution_ms = report_days.resolution_ms + excluded.resolution_ms,
-                sla_met = report_days.sla_met + excluded.sla_met;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.ended_at IS NOT NULL THEN
-        INSERT INTO report_days (day, team_key, outcome, shard, ended, inconsolable, started_negative, recovered, transfers, ping_pong, first_responses, first_response_ms, resolution_ms, sla_met)
-            VALUES (
-                NEW.ended_at / 86400000,
-                COALESCE(NEW.team_id, 0),
-                COALESCE(NEW.outcome, ''),
-                NEW.id % 8,
-                1,
-                CASE WHEN NEW.outcome = 'inconsolable' THEN 1 ELSE 0 END,
-                CASE WHEN NEW.first_demeanor IN ('frustrated', 'angry', 'abusive') THEN 1 ELSE 0 END,
-                CASE WHEN NEW.first_demeanor IN ('frustrated', 'angry', 'abusive') AND NEW.last_demeanor IN ('neutral', 'pleased') THEN 1 ELSE 0 END,
-                NEW.transfers,
-                CASE WHEN NEW.ping_pong THEN 1 ELSE 0 END,
-                CASE WHEN NEW.first_response_at IS NOT NULL THEN 1 ELSE 0 END,
-                COALESCE(NEW.first_response_at - NEW.created_at, 0),
-                NEW.ended_at - NEW.created_at,
-                CASE WHEN NEW.sla_breached = 0 THEN 1 ELSE 0 END
-            )
-            ON CONFLICT (day, team_key, outcome, shard) DO UPDATE SET
-                ended = report_days.ended + excluded.ended,
-                inconsolable = report_days.inconsolable + excluded.inconsolable,
-                started_negative = report_days.started_negative + excluded.started_negative,
-                recovered = report_days.recovered + excluded.recovered,
-                transfers = report_days.transfers + excluded.transfers,
-                ping_pong = report_days.ping_pong + excluded.ping_pong,
-                first_responses = report_days.first_responses + excluded.first_responses,
-                first_response_ms = report_days.first_response_ms + excluded.first_response_ms,
-                resolution_ms = report_days.resolution_ms + excluded.resolution_ms,
-                sla_met = report_days.sla_met + excluded.sla_met;
-    END IF;
+    INSERT INTO report_days (day, team_key, outcome, shard, ended, inconsolable, started_negative, recovered, transfers, ping_pong, first_responses, first_response_ms, resolution_ms, sla_met)
+    SELECT t.ended_at / 86400000, COALESCE(t.team_id, 0), COALESCE(t.outcome, ''), t.id % 8,
+           SUM(1),
+           SUM(CASE WHEN t.outcome = 'inconsolable' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN t.first_demeanor IN ('frustrated', 'angry', 'abusive') THEN 1 ELSE 0 END),
+           SUM(CASE WHEN t.first_demeanor IN ('frustrated', 'angry', 'abusive') AND t.last_demeanor IN ('neutral', 'pleased') THEN 1 ELSE 0 END),
+           SUM(t.transfers),
+           SUM(CASE WHEN t.ping_pong THEN 1 ELSE 0 END),
+           SUM(CASE WHEN t.first_response_at IS NOT NULL THEN 1 ELSE 0 END),
+           SUM(COALESCE(t.first_response_at - t.created_at, 0)),
+           SUM(t.ended_at - t.created_at),
+           SUM(CASE WHEN t.sla_breached = 0 THEN 1 ELSE 0 END)
+    FROM new_rows t WHERE t.ended_at IS NOT NULL
+    GROUP BY t.ended_at / 86400000, COALESCE(t.team_id, 0), COALESCE(t.outcome, ''), t.id % 8
+    ON CONFLICT (day, team_key, outcome, shard) DO UPDATE SET
+        ended = report_days.ended + EXCLUDED.ended,
+        inconsolable = report_days.inconsolable + EXCLUDED.inconsolable,
+        started_negative = report_days.started_negative + EXCLUDED.started_negative,
+        recovered = report_days.recovered + EXCLUDED.recovered,
+        transfers = report_days.transfers + EXCLUDED.transfers,
+        ping_pong = report_days.ping_pong + EXCLUDED.ping_pong,
+        first_responses = report_days.first_responses + EXCLUDED.first_responses,
+        first_response_ms = report_days.first_response_ms + EXCLUDED.first_response_ms,
+        resolution_ms = report_days.resolution_ms + EXCLUDED.resolution_ms,
+        sla_met = report_days.sla_met + EXCLUDED.sla_met;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER report_days_insert AFTER INSERT ON tickets
-    FOR EACH ROW WHEN (NEW.ended_at IS NOT NULL) EXECUTE FUNCTION report_days_follow();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_days_inserted();
+
+-- A change to a ticket that has ended (or ends now) moves its figures: out of where
+-- they were, into where they are. Row by row, and only for ended tickets, so the
+-- ordinary updates of open tickets pay nothing.
+CREATE FUNCTION report_days_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.ended_at IS NOT NULL THEN
+        INSERT INTO report_days (day, team_key, outcome, shard, ended, inconsolable, started_negative, recovered, transfers, ping_pong, first_responses, first_response_ms, resolution_ms, sla_met)
+        VALUES (
+            OLD.ended_at / 86400000,
+            COALESCE(OLD.team_id, 0),
+            COALESCE(OLD.outcome, ''),
+            OLD.id % 8,
+            -(1),
+            -(CASE WHEN OLD.outcome = 'inconsolable' THEN 1 ELSE 0 END),
+            -(CASE WHEN OLD.first_demeanor IN ('frustrated', 'angry', 'abusive') THEN 1 ELSE 0 END),
+            -(CASE WHEN OLD.first_demeanor IN ('frustrated', 'angry', 'abusive') AND OLD.last_demeanor IN ('neutral', 'pleased') THEN 1 ELSE 0 END),
+            -(OLD.transfers),
+            -(CASE WHEN OLD.ping_pong THEN 1 ELSE 0 END),
+            -(CASE WHEN OLD.first_response_at IS NOT NULL THEN 1 ELSE 0 END),
+            -(COALESCE(OLD.first_response_at - OLD.created_at, 0)),
+            -(OLD.ended_at - OLD.created_at),
+            -(CASE WHEN OLD.sla_breached = 0 THEN 1 ELSE 0 END)
+        )
+        ON CONFLICT (day, team_key, outcome, shard) DO UPDATE SET
+            ended = report_days.ended + EXCLUDED.ended,
+            inconsolable = report_days.inconsolable + EXCLUDED.inconsolable,
+            started_negative = report_days.started_negative + EXCLUDED.started_negative,
+            recovered = report_days.recovered + EXCLUDED.recovered,
+            transfers = report_days.transfers + EXCLUDED.transfers,
+            ping_pong = report_days.ping_pong + EXCLUDED.ping_pong,
+            first_responses = report_days.first_responses + EXCLUDED.first_responses,
+            first_response_ms = report_days.first_response_ms + EXCLUDED.first_response_ms,
+            resolution_ms = report_days.resolution_ms + EXCLUDED.resolution_ms,
+            sla_met = report_days.sla_met + EXCLUDED.sla_met;
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.ended_at IS NOT NULL THEN
+        INSERT INTO report_days (day, team_key, outcome, shard, ended, inconsolable, started_negative, recovered, transfers, ping_pong, first_responses, first_response_ms, resolution_ms, sla_met)
+        VALUES (
+            NEW.ended_at / 86400000,
+            COALESCE(NEW.team_id, 0),
+            COALESCE(NEW.outcome, ''),
+            NEW.id % 8,
+            1,
+            CASE WHEN NEW.outcome = 'inconsolable' THEN 1 ELSE 0 END,
+            CASE WHEN NEW.first_demeanor IN ('frustrated', 'angry', 'abusive') THEN 1 ELSE 0 END,
+            CASE WHEN NEW.first_demeanor IN ('frustrated', 'angry', 'abusive') AND NEW.last_demeanor IN ('neutral', 'pleased') THEN 1 ELSE 0 END,
+            NEW.transfers,
+            CASE WHEN NEW.ping_pong THEN 1 ELSE 0 END,
+            CASE WHEN NEW.first_response_at IS NOT NULL THEN 1 ELSE 0 END,
+            COALESCE(NEW.first_response_at - NEW.created_at, 0),
+            NEW.ended_at - NEW.created_at,
+            CASE WHEN NEW.sla_breached = 0 THEN 1 ELSE 0 END
+        )
+        ON CONFLICT (day, team_key, outcome, shard) DO UPDATE SET
+            ended = report_days.ended + EXCLUDED.ended,
+            inconsolable = report_days.inconsolable + EXCLUDED.inconsolable,
+            started_negative = report_days.started_negative + EXCLUDED.started_negative,
+            recovered = report_days.recovered + EXCLUDED.recovered,
+            transfers = report_days.transfers + EXCLUDED.transfers,
+            ping_pong = report_days.ping_pong + EXCLUDED.ping_pong,
+            first_responses = report_days.first_responses + EXCLUDED.first_responses,
+            first_response_ms = report_days.first_response_ms + EXCLUDED.first_response_ms,
+            resolution_ms = report_days.resolution_ms + EXCLUDED.resolution_ms,
+            sla_met = report_days.sla_met + EXCLUDED.sla_met;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE TRIGGER report_days_update AFTER UPDATE ON tickets
-    FOR EACH ROW WHEN (OLD.ended_at IS NOT NULL OR NEW.ended_at IS NOT NULL) EXECUTE FUNCTION report_days_follow();
+    FOR EACH ROW WHEN (OLD.ended_at IS NOT NULL OR NEW.ended_at IS NOT NULL) EXECUTE FUNCTION report_days_changed();
 CREATE TRIGGER report_days_delete AFTER DELETE ON tickets
-    FOR EACH ROW WHEN (OLD.ended_at IS NOT NULL) EXECUTE FUNCTION report_days_follow();
+    FOR EACH ROW WHEN (OLD.ended_at IS NOT NULL) EXECUTE FUNCTION report_days_changed();
