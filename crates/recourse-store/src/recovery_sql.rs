@@ -572,15 +572,17 @@ macro_rules! recovery_sql {
             }
 
             /// The figures the report sums, in the order `report_population` returns them.
-            const POPULATION_FIGURES: [&str; 10] = [
+            const POPULATION_FIGURES: [&str; 16] = [
                 "ended", "inconsolable", "started_negative", "recovered", "transfers",
                 "ping_pong", "first_responses", "first_response_ms", "resolution_ms", "sla_met",
+                "survey_answers", "product_sum", "pleasantness_sum", "competence_sum", "promoters",
+                "detractors",
             ];
 
-            fn population_rows(rows: &[<$db as sqlx::Database>::Row]) -> Result<Vec<(Option<String>, [i64; 10])>> {
+            fn population_rows(rows: &[<$db as sqlx::Database>::Row]) -> Result<Vec<(Option<String>, [i64; 16])>> {
                 rows.iter()
                     .map(|r| {
-                        let mut v = [0i64; 10];
+                        let mut v = [0i64; 16];
                         for (x, name) in v.iter_mut().zip(POPULATION_FIGURES) {
                             *x = r.try_get(name)?;
                         }
@@ -596,7 +598,7 @@ macro_rules! recovery_sql {
                 from: i64,
                 to: i64,
                 team: Option<i64>,
-            ) -> Result<Vec<(Option<String>, [i64; 10])>> {
+            ) -> Result<Vec<(Option<String>, [i64; 16])>> {
                 if from >= to {
                     return Ok(Vec::new());
                 }
@@ -611,8 +613,15 @@ macro_rules! recovery_sql {
                         CAST(COALESCE(SUM(CASE WHEN t.first_response_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_responses,
                         CAST(COALESCE(SUM(t.first_response_at - t.created_at), 0) AS BIGINT) AS first_response_ms,
                         CAST(COALESCE(SUM(t.ended_at - t.created_at), 0) AS BIGINT) AS resolution_ms,
-                        CAST(COALESCE(SUM(CASE WHEN t.sla_breached = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS sla_met
-                     FROM tickets t WHERE t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)
+                        CAST(COALESCE(SUM(CASE WHEN t.sla_breached = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS sla_met,
+                        COUNT(v.ticket_id) AS survey_answers,
+                        CAST(COALESCE(SUM(v.product), 0) AS BIGINT) AS product_sum,
+                        CAST(COALESCE(SUM(v.pleasantness), 0) AS BIGINT) AS pleasantness_sum,
+                        CAST(COALESCE(SUM(v.competence), 0) AS BIGINT) AS competence_sum,
+                        CAST(COALESCE(SUM(CASE WHEN v.recommend >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters,
+                        CAST(COALESCE(SUM(CASE WHEN v.recommend <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors
+                     FROM tickets t LEFT JOIN surveys v ON v.ticket_id = t.id AND v.answered_at IS NOT NULL
+                     WHERE t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)
                      GROUP BY t.outcome",
                 )
                 .bind(from)
@@ -630,7 +639,7 @@ macro_rules! recovery_sql {
                 first_day: i64,
                 last_day: i64,
                 team: Option<i64>,
-            ) -> Result<Vec<(Option<String>, [i64; 10])>> {
+            ) -> Result<Vec<(Option<String>, [i64; 16])>> {
                 let mut conn = store.reader().acquire().await?;
                 let rows = sqlx::query(
                     "SELECT NULLIF(outcome, '') AS outcome, CAST(SUM(ended) AS BIGINT) AS ended,
@@ -638,7 +647,10 @@ macro_rules! recovery_sql {
                         CAST(SUM(recovered) AS BIGINT) AS recovered, CAST(SUM(transfers) AS BIGINT) AS transfers,
                         CAST(SUM(ping_pong) AS BIGINT) AS ping_pong, CAST(SUM(first_responses) AS BIGINT) AS first_responses,
                         CAST(SUM(first_response_ms) AS BIGINT) AS first_response_ms, CAST(SUM(resolution_ms) AS BIGINT) AS resolution_ms,
-                        CAST(SUM(sla_met) AS BIGINT) AS sla_met
+                        CAST(SUM(sla_met) AS BIGINT) AS sla_met, CAST(SUM(survey_answers) AS BIGINT) AS survey_answers,
+                        CAST(SUM(product_sum) AS BIGINT) AS product_sum, CAST(SUM(pleasantness_sum) AS BIGINT) AS pleasantness_sum,
+                        CAST(SUM(competence_sum) AS BIGINT) AS competence_sum, CAST(SUM(promoters) AS BIGINT) AS promoters,
+                        CAST(SUM(detractors) AS BIGINT) AS detractors
                      FROM report_days WHERE day >= $1 AND day < $2 AND ($3 IS NULL OR team_key = $3)
                      GROUP BY outcome HAVING SUM(ended) <> 0",
                 )
@@ -652,15 +664,14 @@ macro_rules! recovery_sql {
 
             pub(crate) async fn report_summary(store: &$store, q: &$crate::ReportQuery) -> Result<$crate::ReportSummary> {
                 let team = q.team.map(|t| t.0);
-                // `ended` tickets in the range make up the population; a team narrows it.
-                const POP: &str = "t.ended_at >= $1 AND t.ended_at < $2 AND ($3 IS NULL OR t.team_id = $3)";
-                // The population is the big part. Whole UTC days inside the range come
+                // `ended` tickets in the range (with their surveys) make up the population;
+                // a team narrows it. The population is the big part. Whole UTC days inside the range come
                 // from the daily counts; only the partial days at its edges are read
                 // ticket by ticket (the three at once, on three reader connections).
                 const DAY: i64 = 86_400_000;
                 let first_day = q.from.0.div_euclid(DAY) + i64::from(q.from.0.rem_euclid(DAY) != 0);
                 let last_day = q.to.0.div_euclid(DAY);
-                let parts: Vec<(Option<String>, [i64; 10])> = if first_day < last_day {
+                let parts: Vec<(Option<String>, [i64; 16])> = if first_day < last_day {
                     let (days, head, tail) = tokio::try_join!(
                         report_population_by_day(store, first_day, last_day, team),
                         report_population(store, q.from.0, first_day * DAY, team),
@@ -670,7 +681,7 @@ macro_rules! recovery_sql {
                 } else {
                     report_population(store, q.from.0, q.to.0, team).await?
                 };
-                let mut sums = [0i64; 10];
+                let mut sums = [0i64; 16];
                 let mut outcomes = std::collections::BTreeMap::<String, i64>::new();
                 for (outcome, v) in parts {
                     for (total, x) in sums.iter_mut().zip(v) {
@@ -691,6 +702,12 @@ macro_rules! recovery_sql {
                     first_response_ms_sum: sums[7],
                     resolution_ms_sum: sums[8],
                     sla_met: sums[9],
+                    survey_answers: sums[10],
+                    product_sum: sums[11],
+                    pleasantness_sum: sums[12],
+                    competence_sum: sums[13],
+                    promoters: sums[14],
+                    detractors: sums[15],
                     outcomes: outcomes.into_iter().collect(),
                     ..Default::default()
                 };
@@ -719,24 +736,6 @@ macro_rules! recovery_sql {
                 .await?;
                 s.referrals = referrals;
                 s.returned_after_referral = returned;
-                let row = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT COUNT(*) AS answers, CAST(COALESCE(SUM(v.product), 0) AS BIGINT) AS product, CAST(COALESCE(SUM(v.pleasantness), 0) AS BIGINT) AS pleasantness,
-                        CAST(COALESCE(SUM(v.competence), 0) AS BIGINT) AS competence,
-                        CAST(COALESCE(SUM(CASE WHEN v.recommend >= 9 THEN 1 ELSE 0 END), 0) AS BIGINT) AS promoters,
-                        CAST(COALESCE(SUM(CASE WHEN v.recommend <= 6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS detractors
-                     FROM surveys v JOIN tickets t ON t.id = v.ticket_id WHERE v.answered_at IS NOT NULL AND {POP}"
-                )))
-                .bind(q.from.0)
-                .bind(q.to.0)
-                .bind(team)
-                .fetch_one(&mut *conn)
-                .await?;
-                s.survey_answers = row.try_get("answers")?;
-                s.product_sum = row.try_get("product")?;
-                s.pleasantness_sum = row.try_get("pleasantness")?;
-                s.competence_sum = row.try_get("competence")?;
-                s.promoters = row.try_get("promoters")?;
-                s.detractors = row.try_get("detractors")?;
                 Ok(s)
             }
         }

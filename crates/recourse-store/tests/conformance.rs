@@ -4151,6 +4151,14 @@ async fn story_report(db: &TestDb) {
         ),
         (r.transfers, r.recovered, r.resolution_ms_sum)
     );
+    assert_eq!(
+        (
+            head.survey_answers + tail.survey_answers,
+            head.product_sum + tail.product_sum,
+            head.promoters + tail.promoters
+        ),
+        (r.survey_answers, r.product_sum, r.promoters)
+    );
     let inside = s
         .report_summary(&range(day1 + 100 * 60_000, t0 + 3 * 86_400_000))
         .await
@@ -4158,8 +4166,9 @@ async fn story_report(db: &TestDb) {
     assert_eq!((inside.ended, inside.inconsolable), (900, 0));
 
     // The daily counts follow a ticket that is reopened, and one that ends again on
-    // another day with another outcome.
-    let last = day1 + 999 * 60_000;
+    // another day with another outcome, taking its survey along (ticket 995's: product
+    // 5, recommend 0).
+    let last = day1 + 995 * 60_000;
     db.raw_execute(&format!(
         "UPDATE tickets SET ended_at = NULL, outcome = NULL, status = 'open' WHERE ended_at = {last}"
     ))
@@ -4168,6 +4177,14 @@ async fn story_report(db: &TestDb) {
     let reopened = s.report_summary(&whole).await.unwrap();
     assert_eq!(reopened.ended, 999);
     assert_eq!(reopened.outcomes[3], ("resolved".into(), 839));
+    assert_eq!(
+        (
+            reopened.survey_answers,
+            reopened.product_sum,
+            reopened.detractors
+        ),
+        (r.survey_answers - 1, r.product_sum - 5, r.detractors - 1)
+    );
     let later = t0 + 5 * 86_400_000;
     db.raw_execute(&format!(
         "UPDATE tickets SET ended_at = {later}, outcome = 'explained', status = 'closed' WHERE ended_at IS NULL AND created_at = {}",
@@ -4188,11 +4205,49 @@ async fn story_report(db: &TestDb) {
         again.resolution_ms_sum,
         r.resolution_ms_sum - 3_600_000 + (later - (last - 3_600_000))
     );
+    assert_eq!(
+        (again.survey_answers, again.product_sum, again.detractors),
+        (r.survey_answers, r.product_sum, r.detractors)
+    );
     let day5 = s
         .report_summary(&range(later - 1, later + 1))
         .await
         .unwrap();
-    assert_eq!(day5.ended, 1);
+    assert_eq!((day5.ended, day5.survey_answers), (1, 1));
+
+    // Surveys answered, or changed, after their ticket ended count where it ended.
+    db.raw_execute(&format!(
+        "INSERT INTO surveys (ticket_id, token_hash, created_at) VALUES (1, 'tok-late', {t0})"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        s.report_summary(&whole).await.unwrap().survey_answers,
+        r.survey_answers,
+        "not answered yet"
+    );
+    db.raw_execute(&format!(
+        "UPDATE surveys SET answered_at = {later}, product = 4, pleasantness = 5, competence = 4, recommend = 10 WHERE ticket_id = 1"
+    ))
+    .await
+    .unwrap();
+    db.raw_execute("UPDATE surveys SET product = product + 1 WHERE ticket_id = 6")
+        .await
+        .unwrap();
+    let answered = s.report_summary(&whole).await.unwrap();
+    assert_eq!(
+        (
+            answered.survey_answers,
+            answered.product_sum,
+            answered.promoters
+        ),
+        (r.survey_answers + 1, r.product_sum + 5, r.promoters + 1)
+    );
+    let day1_report = s
+        .report_summary(&range(day1, day1 + 86_400_000))
+        .await
+        .unwrap();
+    assert_eq!(day1_report.survey_answers, r.survey_answers);
 }
 
 // ---------------------------------------------------------------------------------------
