@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Scale run: seeds a desk with many tickets and their messages through the bulk path
 # (`recourse bench --seed`), then drives the running server over HTTP with every phase
-# of `recourse bench` (create, reply, intervention, escalate, search, queues, report)
-# and reports the server's memory idle and under load.
+# of `recourse bench` (create, reply, intervention, escalate, search, queues, ticket pages
+# through the API and the console, report) and reports the server's memory idle and under load.
 #
 #   bash bench/scale.sh                                   # SQLite, 1,000,000 tickets × 5 messages
 #   SEED=100000 bash bench/scale.sh                       # a smaller desk
@@ -42,6 +42,7 @@ for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
   sleep 0.1
 done
-"$BIN" bench --url "http://127.0.0.1:$PORT" --token "$TOKEN" --server-pid "$SERVER" \
-  --concurrency "$CONCURRENCY" --tickets 500 --searches 500 --reports 20
+RECOURSE_BENCH_PASSWORD="long enough bench password" \
+  "$BIN" bench --url "http://127.0.0.1:$PORT" --token "$TOKEN" --server-pid "$SERVER" \
+  --concurrency "$CONCURRENCY" --tickets 500 --searches 500 --reports 20 --agent-email bench@example.com
 echo "server RSS after the run: $(awk '/VmRSS/{print $2, $3}' /proc/$SERVER/status)"

@@ -3,8 +3,8 @@
 # database, makes an agent and a token with the CLI, then runs `recourse bench` at
 # each concurrency given (default: 4 and 64). By default the workload is the one we
 # measured Request Tracker with (500 tickets, one reply each, 100 subject searches);
-# FULL=1 adds interventions, escalations, queue listings and the report. Prints the
-# figures for BENCHMARKS.md.
+# FULL=1 adds interventions, escalations, queue listings, ticket pages (API and console)
+# and the report. Prints the figures for BENCHMARKS.md.
 #
 #   bash bench/ticket-create.sh                       # SQLite in a temp dir
 #   RECOURSE_DATABASE_URL=postgres://… bash bench/ticket-create.sh   # an EMPTY PostgreSQL database
@@ -24,6 +24,7 @@ BIN=target/release/recourse
 DATA=$(mktemp -d /tmp/recourse-bench.XXXXXX)
 export RECOURSE_DATA_DIR=$DATA
 export RECOURSE_LOG=warn
+export RECOURSE_BENCH_PASSWORD="long enough bench password"  # the bench agent made below
 
 "$BIN" migrate >/dev/null
 echo "long enough bench password" | "$BIN" agent add --email bench@example.com --name "Bench Agent" --role admin --experience senior --password-stdin >/dev/null
@@ -43,9 +44,14 @@ if [[ -n ${RECOURSE_DATABASE_URL:-} ]]; then
 else
   echo "database: SQLite (WAL) in $DATA"
 fi
+if [[ -n $FULL ]]; then
+  PHASES=(--reports 20 --agent-email bench@example.com)
+else
+  PHASES=(--basic)
+fi
 for c in $CONCURRENCY; do
   echo "--- concurrency $c"
   "$BIN" bench --url "http://127.0.0.1:$PORT" --token "$TOKEN" --concurrency "$c" --tickets "$TICKETS" \
-    --searches "$SEARCHES" --server-pid "$SERVER" ${FULL:+--reports 20} ${FULL:---basic}
+    --searches "$SEARCHES" --server-pid "$SERVER" "${PHASES[@]}"
 done
 echo "server RSS after the runs: $(awk '/VmRSS/{print $2, $3}' /proc/$SERVER/status)"

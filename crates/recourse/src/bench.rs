@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// Report summaries read.
     #[arg(long, default_value_t = 20)]
     reports: usize,
+    /// An agent to sign in as (with `RECOURSE_BENCH_PASSWORD`), to time the console's
+    /// queue page (every tab's count) and ticket page as an agent's browser loads them.
+    #[arg(long)]
+    agent_email: Option<String>,
     /// Only the workload we compare with Request Tracker: create, reply, search.
     #[arg(long)]
     basic: bool,
@@ -182,6 +186,46 @@ struct Desk {
 }
 
 impl Desk {
+    /// Signs in as an agent through the API and returns the session cookie.
+    async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("signing in as {email}: HTTP {}", resp.status());
+        }
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split(';')
+                    .next()
+                    .filter(|kv| kv.starts_with("recourse_session="))
+            })
+            .map(str::to_owned)
+            .context("the sign-in answer set no session cookie")
+    }
+
+    /// Loads a console page with the session cookie, as a browser would.
+    async fn page(&self, path: &str, cookie: &str) -> anyhow::Result<serde_json::Value> {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let html = resp.text().await?;
+        if status != 200 {
+            bail!("{path}: expected HTTP 200, got {status}");
+        }
+        Ok(serde_json::Value::from(html.len()))
+    }
+
     async fn send(
         &self,
         method: reqwest::Method,
@@ -329,6 +373,44 @@ pub async fn run(
         })
         .await;
         phases.push(report);
+        // Ticket pages spread over the whole desk (at scale, mostly seeded tickets).
+        let last_id = ids.iter().copied().max().unwrap_or(1).max(1);
+        let spread = move |i: usize| 1 + (i as i64 * 7919) % last_id;
+        let d = desk.clone();
+        let (report, _) = phase("ticket detail (API)", args.searches, c, pid, move |i| {
+            let d = d.clone();
+            async move {
+                d.send(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/tickets/{}", spread(i)),
+                    None,
+                    200,
+                )
+                .await
+            }
+        })
+        .await;
+        phases.push(report);
+        if let Some(email) = &args.agent_email {
+            let password = std::env::var("RECOURSE_BENCH_PASSWORD")
+                .context("--agent-email needs the password in RECOURSE_BENCH_PASSWORD")?;
+            let cookie: Arc<str> = desk.sign_in(email, &password).await?.into();
+            let (d, k) = (desk.clone(), cookie.clone());
+            let (report, _) = phase("console queue page", args.searches, c, pid, move |i| {
+                let (d, k) = (d.clone(), k.clone());
+                let view = ["mine", "rung", "unassigned", "waiting"][i % 4];
+                async move { d.page(&format!("/console?view={view}"), &k).await }
+            })
+            .await;
+            phases.push(report);
+            let (d, k) = (desk.clone(), cookie.clone());
+            let (report, _) = phase("console ticket page", args.searches, c, pid, move |i| {
+                let (d, k) = (d.clone(), k.clone());
+                async move { d.page(&format!("/console/tickets/{}", spread(i)), &k).await }
+            })
+            .await;
+            phases.push(report);
+        }
         let d = desk.clone();
         let (report, _) = phase("report summary", args.reports, c, pid, move |_| {
             let d = d.clone();
@@ -361,7 +443,7 @@ pub async fn run(
         );
         for p in &report.phases {
             println!(
-                "{:<16} {:>6} req {:>4} err {:>9.1} req/s  p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  max {:>7.2} ms{}",
+                "{:<19} {:>6} req {:>4} err {:>9.1} req/s  p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  max {:>7.2} ms{}",
                 p.phase,
                 p.requests,
                 p.errors,
