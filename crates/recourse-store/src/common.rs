@@ -1247,27 +1247,47 @@ macro_rules! impl_store {
                     // Due tickets' first response was due an hour after creation; the
                     // rest owe theirs a year out, one millisecond apart.
                     let year = 365 * 24 * 3_600_000i64;
-                    let open_sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
+                    // Tickets spread over customers of their own, `tickets_per_customer`
+                    // each (as on a real desk, where the planners see many customers), or
+                    // all for `customer_id`.
+                    let per = spec.tickets_per_customer;
+                    if per > 0 {
+                        sqlx::query(
+                            "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
+                             INSERT INTO customers (email, created_at) SELECT 'seeded-' || ($2 + n) || '@example.com', $3 FROM seq",
+                        )
+                        .bind((spec.count + per - 1) / per)
+                        .bind(base_number)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let customer = if per > 0 {
+                        format!("COALESCE((SELECT id FROM customers WHERE email = 'seeded-' || ($2 + 1 + (n - 1) / {per}) || '@example.com'), $4)")
+                    } else {
+                        "$4".to_owned()
+                    };
+                    let open_sql = format!("WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
                          INSERT INTO tickets (number, subject, status, priority, rung, customer_id, tags, created_at, updated_at,
                                               first_response_due, resolution_due, sla_next_at)
-                         SELECT $2 + n, 'Seeded ticket ' || n, 'open', 'normal', $3, $4, '[]', $5, $5,
+                         SELECT $2 + n, 'Seeded ticket ' || n, 'open', 'normal', $3, {customer}, '[]', $5, $5,
                                 CASE WHEN n <= $6 THEN $5 + 3600000 ELSE $7 + n END, $7 + n,
                                 CASE WHEN n <= $6 THEN $5 + 3600000 ELSE $7 + n - 1800000 END
-                         FROM seq";
+                         FROM seq");
                     // Ended: 2% inconsolable, then referred, explained and resolved; every
                     // fifth customer started angry and every tenth ended calm; a quarter
                     // were transferred once; one in twenty-five breached an SLA clock.
-                    let ended_sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
+                    let ended_sql = format!("WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
                          INSERT INTO tickets (number, subject, status, priority, rung, customer_id, tags, created_at, updated_at,
                                               outcome, ended_at, first_response_at, first_demeanor, last_demeanor, transfers, sla_breached)
-                         SELECT $2 + n, 'Seeded ticket ' || n, 'closed', 'normal', $3, $4, '[]', $5, $5 + 3600000 + (n * 86) % 86400000,
+                         SELECT $2 + n, 'Seeded ticket ' || n, 'closed', 'normal', $3, {customer}, '[]', $5, $5 + 3600000 + (n * 86) % 86400000,
                                 CASE WHEN n % 50 = 0 THEN 'inconsolable' WHEN n % 50 < 3 THEN 'referred' WHEN n % 50 < 8 THEN 'explained' ELSE 'resolved' END,
                                 $5 + 3600000 + (n * 86) % 86400000, $5 + 600000,
                                 CASE WHEN n % 5 = 0 THEN 'angry' ELSE 'neutral' END,
                                 CASE WHEN n % 10 = 0 THEN 'neutral' WHEN n % 5 = 0 THEN 'angry' ELSE 'neutral' END,
                                 CASE WHEN n % 4 = 0 THEN 1 ELSE 0 END, CASE WHEN n % 25 = 0 THEN 1 ELSE 0 END
-                         FROM seq";
-                    let query = sqlx::query(if spec.ended { ended_sql } else { open_sql })
+                         FROM seq");
+                    let query = sqlx::query(AssertSqlSafe(if spec.ended { ended_sql } else { open_sql }))
                         .bind(spec.count)
                         .bind(base_number)
                         .bind(&spec.rung)

@@ -274,7 +274,11 @@ pub struct EscalationRecord {
 #[derive(Debug, Clone)]
 pub struct SeedSpec {
     pub count: i64,
+    /// Whom the tickets are for, unless `tickets_per_customer` is set.
     pub customer_id: CustomerId,
+    /// When above zero, new customers are added (`seeded-…@example.com`), one for each
+    /// this many tickets, and the tickets spread over them.
+    pub tickets_per_customer: i64,
     pub created_at: Millis,
     /// The first `due` tickets have an SLA check due at `created_at`; the rest are due
     /// far in the future, so a sweeper must find the few among the many.

@@ -4620,6 +4620,7 @@ async fn story_bulk_seed(db: &TestDb) {
         .seed_tickets(&recourse_store::SeedSpec {
             count: 40,
             customer_id: ada.id,
+            tickets_per_customer: 0,
             created_at: t(10),
             due: 0,
             rung: "frontline".into(),
@@ -4635,6 +4636,35 @@ async fn story_bulk_seed(db: &TestDb) {
     assert!(!hits.is_empty(), "seeded tickets are searchable");
     let numbers: BTreeSet<i64> = hits.iter().map(|h| h.ticket.number).collect();
     assert!(numbers.iter().all(|n| *n > first.number), "{numbers:?}");
+
+    // Spread over customers of their own: 10 tickets, 4 each, make 3 new customers.
+    let customers_before = s.count_rows("customers").await.unwrap();
+    s.seed_tickets(&recourse_store::SeedSpec {
+        count: 10,
+        customer_id: ada.id,
+        tickets_per_customer: 4,
+        created_at: t(20),
+        due: 0,
+        rung: "frontline".into(),
+        ended: false,
+        messages: 1,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.count_rows("customers").await.unwrap(),
+        customers_before + 3
+    );
+    let spread = s.list_tickets(&all(100)).await.unwrap();
+    let mut per_customer = std::collections::BTreeMap::<CustomerId, usize>::new();
+    for t in spread.iter().take(10) {
+        *per_customer.entry(t.customer_id).or_default() += 1;
+    }
+    assert_eq!(
+        per_customer.values().copied().collect::<Vec<_>>(),
+        [4, 4, 2]
+    );
+    assert!(!per_customer.contains_key(&ada.id));
 }
 
 /// Writes that commit, interleaved with writes that give up half-way (their transaction

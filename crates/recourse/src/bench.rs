@@ -494,6 +494,8 @@ async fn seed(store: &dyn recourse_store::Store, n: i64, messages: i64) -> anyho
             .seed_tickets(&recourse_store::SeedSpec {
                 count,
                 customer_id: customer.id,
+                // About four tickets per customer, as on a real desk.
+                tickets_per_customer: 4,
                 // Spread over the last 90 days, oldest first.
                 created_at: Millis(now - 90 * 86_400_000 + done * (90 * 86_400_000 / n.max(1))),
                 due: 0,

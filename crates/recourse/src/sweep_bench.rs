@@ -62,6 +62,7 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
         .seed_tickets(&SeedSpec {
             count: args.open,
             customer_id: customer.id,
+            tickets_per_customer: 0,
             created_at: start,
             due: args.due,
             rung: "frontline".into(),
@@ -154,6 +155,7 @@ pub async fn run_reports(store: &dyn Store, args: ReportBenchArgs) -> anyhow::Re
         .seed_tickets(&SeedSpec {
             count: args.tickets,
             customer_id: customer.id,
+            tickets_per_customer: 0,
             created_at: start,
             due: 0,
             rung: "frontline".into(),
