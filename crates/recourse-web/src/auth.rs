@@ -60,14 +60,14 @@ pub fn new_secret(prefix: &str) -> String {
     format!("{prefix}_{hex}")
 }
 
-pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
+pub fn sha256_hex(s: impl AsRef<[u8]>) -> String {
+    Sha256::digest(s.as_ref())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -241,13 +241,18 @@ async fn load(state: &AppState, principal: Principal, via: Via) -> Result<Caller
 
 /// The session secret from the `Cookie` header, if one was sent.
 pub(crate) fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name` from the `Cookie` headers, if one was sent.
+pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
 }
 

@@ -3087,7 +3087,7 @@ async fn mail_admin(app: TestApp) {
             source: "smtp".into(),
             envelope_from: Some("x@example.com".into()),
             envelope_to: vec!["support@example.com".into()],
-            sha256: recourse_web::auth::sha256_hex(&String::from_utf8_lossy(&raw)),
+            sha256: recourse_web::auth::sha256_hex(String::from_utf8_lossy(&raw).as_bytes()),
             raw: raw.clone(),
             now: Millis(5),
         })

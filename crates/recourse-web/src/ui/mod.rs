@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
-use crate::auth::{self, Caller, Via};
+use crate::auth::{self, Caller, Via, constant_time_eq};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientIp};
 pub(crate) use presence::Presence;
@@ -270,8 +270,32 @@ struct CsrfField {
     csrf: String,
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+pub(super) fn csrf_failed() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+        "This form is missing its security token; reload the page and try again.",
+    )
+}
+
+/// The urlencoded form in `bytes`, once its `csrf` field matches the session's token
+/// (for the console's and the portal's forms alike).
+pub(super) async fn csrf_checked_form<T: DeserializeOwned>(
+    bytes: &Bytes,
+    session_csrf: &str,
+) -> Result<T, ApiError> {
+    let sent: CsrfField = parse_form(bytes).await.unwrap_or(CsrfField {
+        csrf: String::new(),
+    });
+    if !constant_time_eq(sent.csrf.as_bytes(), session_csrf.as_bytes()) {
+        return Err(csrf_failed());
+    }
+    parse_form::<T>(bytes).await.map_err(|detail| {
+        ApiError::bad_request(
+            "invalid_form",
+            format!("Some of the form could not be read: {detail}"),
+        )
+    })
 }
 
 /// A form posted by a signed-in agent whose `csrf` field matched the session's token.
@@ -307,30 +331,13 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PostForm<T> {
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let sent: CsrfField = parse_form(&bytes).await.unwrap_or(CsrfField {
-            csrf: String::new(),
-        });
-        if !constant_time_eq(sent.csrf.as_bytes(), session.csrf.as_bytes()) {
-            let e = ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "This form is missing its security token; reload the page and try again.",
-            );
-            return Err(error_response(&headers, &session, &e, "/console"));
-        }
-        match parse_form::<T>(&bytes).await {
+        match csrf_checked_form::<T>(&bytes, &session.csrf).await {
             Ok(form) => Ok(PostForm {
                 session,
                 form,
                 headers,
             }),
-            Err(detail) => {
-                let e = ApiError::bad_request(
-                    "invalid_form",
-                    format!("Some of the form could not be read: {detail}"),
-                );
-                Err(error_response(&headers, &session, &e, "/console"))
-            }
+            Err(e) => Err(error_response(&headers, &session, &e, "/console")),
         }
     }
 }
@@ -344,17 +351,6 @@ struct LoginPage<'a> {
     csrf: &'a str,
     email: &'a str,
     error: Option<&'a str>,
-}
-
-fn login_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LOGIN_CSRF_COOKIE)
-        .map(|(_, v)| v.to_owned())
 }
 
 fn login_form(email: &str, error: Option<&str>, status: StatusCode) -> Response {
@@ -401,7 +397,7 @@ async fn login_submit(
             StatusCode::BAD_REQUEST,
         );
     };
-    let cookie = login_cookie(&headers).unwrap_or_default();
+    let cookie = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
         return login_form(
             &form.email,

@@ -22,11 +22,11 @@ use recourse_store::{NewPortalAttachment, NewPortalSession, PortalLinkState, Pri
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{constant_time_eq, parse_form, render, when};
+use super::{csrf_checked_form, csrf_failed, render, when};
 use crate::AppState;
 use crate::api::tickets;
 use crate::api::views::{CreateTicket, PostMessage, TicketView};
-use crate::auth::{self, Caller, Via};
+use crate::auth::{self, Caller, Via, constant_time_eq};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientIp};
 
@@ -131,24 +131,10 @@ impl FromRequestParts<AppState> for PortalSession {
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfField {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// A form posted by a signed-in customer whose `csrf` field matched the session's.
 struct CustomerForm<T> {
     session: PortalSession,
     form: T,
-}
-
-fn csrf_failed() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "csrf_failed",
-        "This form is missing its security token; reload the page and try again.",
-    )
 }
 
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for CustomerForm<T> {
@@ -162,22 +148,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CustomerForm<T> {
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let sent: CsrfField = parse_form(&bytes).await.unwrap_or(CsrfField {
-            csrf: String::new(),
-        });
-        if !constant_time_eq(sent.csrf.as_bytes(), session.csrf.as_bytes()) {
-            return Err(problem(Some(&session), &csrf_failed(), "/portal"));
-        }
-        match parse_form::<T>(&bytes).await {
+        match csrf_checked_form::<T>(&bytes, &session.csrf).await {
             Ok(form) => Ok(CustomerForm { session, form }),
-            Err(detail) => Err(problem(
-                Some(&session),
-                &ApiError::bad_request(
-                    "invalid_form",
-                    format!("Some of the form could not be read: {detail}"),
-                ),
-                "/portal",
-            )),
+            Err(e) => Err(problem(Some(&session), &e, "/portal")),
         }
     }
 }
@@ -226,7 +199,7 @@ impl UploadForm {
                 Ok(NewPortalAttachment {
                     filename: p.filename.as_deref().map(clean_filename),
                     content_type: clean_content_type(p.content_type.as_deref()),
-                    sha256: sha256_bytes(&p.data),
+                    sha256: auth::sha256_hex(&p.data),
                     content: p.data.clone(),
                 })
             })
@@ -282,14 +255,6 @@ impl FromRequest<AppState> for UploadForm {
         }
         Ok(form)
     }
-}
-
-fn sha256_bytes(data: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The last path segment of what the browser sent, without control characters.
@@ -921,17 +886,6 @@ struct LinkPage<'a> {
     token: &'a str,
 }
 
-fn pre_session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == PRE_SESSION_CSRF)
-        .map(|(_, v)| v.to_owned())
-}
-
 /// Sets a fresh double-submit token on a page whose form has no session yet.
 fn with_pre_session_token(mut r: Response, token: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!(
@@ -943,7 +897,7 @@ fn with_pre_session_token(mut r: Response, token: &str) -> Response {
 }
 
 fn pre_session_ok(headers: &HeaderMap, sent: &str) -> bool {
-    let cookie = pre_session_cookie(headers).unwrap_or_default();
+    let cookie = auth::cookie(headers, PRE_SESSION_CSRF).unwrap_or_default();
     !cookie.is_empty() && constant_time_eq(cookie.as_bytes(), sent.as_bytes())
 }
 
@@ -1304,7 +1258,8 @@ pub(crate) mod multipart {
 
     /// The same fields from a urlencoded body (a form posted without files).
     pub fn from_urlencoded(body: &[u8]) -> Result<Vec<Part>, Malformed> {
-        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(body).ok_or(Malformed)?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|_| Malformed)?;
         Ok(pairs
             .into_iter()
             .map(|(name, value)| Part {
@@ -1314,34 +1269,6 @@ pub(crate) mod multipart {
                 data: value.into_bytes(),
             })
             .collect())
-    }
-
-    fn serde_urlencoded_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
-        let text = std::str::from_utf8(body).ok()?;
-        let decode = |s: &str| -> Option<String> {
-            let s = s.replace('+', " ");
-            let bytes = s.as_bytes();
-            let mut out = Vec::with_capacity(bytes.len());
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'%' {
-                    let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                    out.push(u8::from_str_radix(hex, 16).ok()?);
-                    i += 3;
-                } else {
-                    out.push(bytes[i]);
-                    i += 1;
-                }
-            }
-            String::from_utf8(out).ok()
-        };
-        text.split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                Some((decode(k)?, decode(v)?))
-            })
-            .collect()
     }
 
     #[cfg(test)]
