@@ -69,14 +69,12 @@ fn html_body(text: &str, footer: &str) -> String {
     )
 }
 
-/// The rendered mail and the Message-ID it carries (without angle brackets).
-pub fn render(mail: &OutboundMail, config: &MailConfig) -> Result<(Message, String), RenderError> {
-    let message_id = our_message_id(
-        mail.ticket_number,
-        mail.message_ref.0,
-        mail.id,
-        &config.domain,
-    );
+/// The desk as sender and the customer as recipient, for every mail the desk sends.
+pub(crate) fn addresses(
+    config: &MailConfig,
+    to_name: Option<&str>,
+    to_address: &str,
+) -> Result<(Mailbox, Mailbox), RenderError> {
     let from = Mailbox::new(
         Some(config.from_name.clone()),
         config
@@ -85,11 +83,23 @@ pub fn render(mail: &OutboundMail, config: &MailConfig) -> Result<(Message, Stri
             .map_err(|_| RenderError::Address(config.from.clone()))?,
     );
     let to = Mailbox::new(
-        mail.to_name.clone(),
-        mail.to_address
+        to_name.map(str::to_owned),
+        to_address
             .parse()
-            .map_err(|_| RenderError::Address(mail.to_address.clone()))?,
+            .map_err(|_| RenderError::Address(to_address.to_owned()))?,
     );
+    Ok((from, to))
+}
+
+/// The rendered mail and the Message-ID it carries (without angle brackets).
+pub fn render(mail: &OutboundMail, config: &MailConfig) -> Result<(Message, String), RenderError> {
+    let message_id = our_message_id(
+        mail.ticket_number,
+        mail.message_ref.0,
+        mail.id,
+        &config.domain,
+    );
+    let (from, to) = addresses(config, mail.to_name.as_deref(), &mail.to_address)?;
     let footer = format!(
         "To add to this conversation, reply to this email and keep [#{}] in the subject.",
         mail.ticket_number

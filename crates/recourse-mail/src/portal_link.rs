@@ -6,13 +6,11 @@
 //! The mail is `Auto-Submitted: auto-generated` and carries no ticket reference: it is
 //! not part of any conversation, and an answer to it threads nowhere.
 
-use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::RngCore;
 use recourse_domain::Millis;
 use recourse_store::{OutboundResult, PortalLinkMail, Store};
-use sha2::{Digest, Sha256};
 
 use crate::outbound::RenderError;
 use crate::{MailConfig, now};
@@ -50,7 +48,7 @@ pub fn new_token() -> String {
 }
 
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    crate::mime::sha256_hex(token.as_bytes())
 }
 
 /// The sign-in mail for `link`, plain text.
@@ -59,19 +57,7 @@ pub fn render(
     token: &str,
     config: &MailConfig,
 ) -> Result<Message, RenderError> {
-    let from = Mailbox::new(
-        Some(config.from_name.clone()),
-        config
-            .from
-            .parse()
-            .map_err(|_| RenderError::Address(config.from.clone()))?,
-    );
-    let to = Mailbox::new(
-        mail.to_name.clone(),
-        mail.to_address
-            .parse()
-            .map_err(|_| RenderError::Address(mail.to_address.clone()))?,
-    );
+    let (from, to) = crate::outbound::addresses(config, mail.to_name.as_deref(), &mail.to_address)?;
     let link = format!(
         "{}/portal/link/{token}",
         config.public_url.trim_end_matches('/')
