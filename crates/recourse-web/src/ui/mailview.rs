@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use base64::Engine;
 use recourse_mail::mime::{HtmlBody, html_body};
@@ -133,35 +133,14 @@ fn frame_page(notice: Option<&str>, c: &Cleaned) -> Response {
         images_too_big: c.images_too_big,
         body: &c.html,
     };
-    let mut r = match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be drawn.",
-            )
-                .into_response()
-        }
-    };
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(FRAME_CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    r
+    super::render_with(
+        &page,
+        &super::PageHeaders {
+            csp: FRAME_CSP,
+            referrer: "no-referrer",
+            cache: "private, no-store",
+        },
+    )
 }
 
 /// Pictures that may stay: raster types as `data:` addresses (a browser draws them

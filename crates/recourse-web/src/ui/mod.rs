@@ -114,10 +114,30 @@ async fn asset(Path(name): Path<String>) -> Response {
 
 // ---------- responses ----------
 
+/// The security headers a page is served with.
+pub(super) struct PageHeaders {
+    pub csp: &'static str,
+    pub referrer: &'static str,
+    pub cache: &'static str,
+}
+
+/// The console's and the portal's pages. They show customers' words, so shared caches
+/// must not keep them.
+const PAGE_HEADERS: PageHeaders = PageHeaders {
+    csp: CSP,
+    referrer: "same-origin",
+    cache: "no-store",
+};
+
 /// Renders a template as a full page or fragment with the console's security headers.
 pub(crate) fn render<T: Template>(t: &T) -> Response {
-    match t.render() {
-        Ok(html) => with_headers(Html(html).into_response()),
+    render_with(t, &PAGE_HEADERS)
+}
+
+/// Renders a template with the given security headers (on the error page too).
+pub(super) fn render_with<T: Template>(t: &T, headers: &PageHeaders) -> Response {
+    let mut r = match t.render() {
+        Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             (
@@ -126,14 +146,11 @@ pub(crate) fn render<T: Template>(t: &T) -> Response {
             )
                 .into_response()
         }
-    }
-}
-
-fn with_headers(mut r: Response) -> Response {
+    };
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(headers.csp),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -141,10 +158,12 @@ fn with_headers(mut r: Response) -> Response {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static(headers.referrer),
     );
-    // Pages show customers' words; don't let shared caches keep them.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(headers.cache),
+    );
     r
 }
 
