@@ -847,6 +847,16 @@ pub(crate) async fn answer(
     body: SurveyBody,
 ) -> Result<SurveyView, ApiError> {
     survey_for(state, token).await?;
+    answer_by_hash(state, &sha256_hex(token), body).await
+}
+
+/// Answers the survey whose token hashes to `hash` (the link's, or the portal's for a
+/// signed-in customer's own ticket).
+pub(crate) async fn answer_by_hash(
+    state: &AppState,
+    hash: &str,
+    body: SurveyBody,
+) -> Result<SurveyView, ApiError> {
     let answer = SurveyAnswer::parse(
         body.product,
         body.pleasantness,
@@ -865,7 +875,7 @@ pub(crate) async fn answer(
     }
     let s = state
         .store
-        .answer_survey(&sha256_hex(token), answer, comment, now())
+        .answer_survey(hash, answer, comment, now())
         .await
         .map_err(|e| match e {
             recourse_store::StoreError::Conflict(m) => {

@@ -16,7 +16,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use recourse_domain::recovery::SurveyAnswer;
 use recourse_domain::{Customer, MessageKind, Status};
 use recourse_store::{NewPortalAttachment, NewPortalSession, PortalLinkState, Principal};
 use serde::Deserialize;
@@ -24,8 +23,8 @@ use serde::de::DeserializeOwned;
 
 use super::{csrf_checked_form, csrf_failed, render, when};
 use crate::AppState;
-use crate::api::tickets;
 use crate::api::views::{CreateTicket, PostMessage, TicketView};
+use crate::api::{recovery, tickets};
 use crate::auth::{self, Caller, Via, constant_time_eq};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientIp};
@@ -777,24 +776,14 @@ async fn answer_survey(
                 "Please choose one answer for each question.",
             ));
         };
-        let answer = SurveyAnswer::parse(p, pl, c, r)?;
-        let comment = Some(a.comment.trim().to_owned()).filter(|c| !c.is_empty());
-        if comment.as_ref().is_some_and(|c| c.chars().count() > 5000) {
-            return Err(ApiError::unprocessable(
-                "comment_too_long",
-                "A comment is at most 5,000 characters.",
-            ));
-        }
-        state
-            .store
-            .answer_survey(&hash, answer, comment, crate::now())
-            .await
-            .map_err(|e| match e {
-                recourse_store::StoreError::Conflict(m) => {
-                    ApiError::new(StatusCode::CONFLICT, "survey_closed", format!("{m}."))
-                }
-                other => other.into(),
-            })?;
+        let body = recovery::SurveyBody {
+            product: p,
+            pleasantness: pl,
+            competence: c,
+            recommend: r,
+            comment: Some(a.comment.clone()),
+        };
+        recovery::answer_by_hash(&state, &hash, body).await?;
         Ok(())
     }
     .await;
