@@ -86,7 +86,10 @@ SELECT report_days_add(ARRAY(SELECT ticket_id FROM report_ticket_figures), 1);
 -- one transaction (which leaves a growing chain of row versions to walk).
 CREATE FUNCTION report_days_tickets_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM report_days_add(ARRAY(SELECT id FROM new_rows WHERE ended_at IS NOT NULL), 1);
+    -- New tickets are open but for bulk loads: usually there is nothing to count.
+    IF EXISTS (SELECT 1 FROM new_rows WHERE ended_at IS NOT NULL) THEN
+        PERFORM report_days_add(ARRAY(SELECT id FROM new_rows WHERE ended_at IS NOT NULL), 1);
+    END IF;
     RETURN NULL;
 END
 $$;
