@@ -244,6 +244,19 @@ pub fn escalation_target<'l>(
     Ok(&ladder.rungs[to])
 }
 
+/// Whether an agent may work a ticket (reply on its behalf, move it up or hand it on):
+/// its assignee, a manager or admin, or anyone the ticket's rung admits. Switched-off
+/// agents work nothing. Callers check this on the ticket as locked for the change, so a
+/// right lost a moment ago is already lost.
+pub fn may_work(ladder: &Ladder, agent: &crate::Agent, ticket: &Ticket) -> bool {
+    agent.active
+        && (ticket.assignee_id == Some(agent.id)
+            || agent.role.at_least(Role::Manager)
+            || ladder
+                .get(&ticket.rung)
+                .is_some_and(|r| r.admits(agent.role, agent.experience)))
+}
+
 /// A manager moving a case back down one rung, with a note for whoever gets it.
 pub fn plan_descent(ladder: &Ladder, ticket: &Ticket, note: &str) -> Result<String, LadderError> {
     if !ticket.status.is_active() {

@@ -68,7 +68,7 @@ async fn main() {
         .get(3)
         .cloned()
         .unwrap_or_else(|| format!("sqlite://{}", dir.join("recourse.db").display()));
-    let store: Arc<dyn Store> = recourse_store::open(&url).await.unwrap();
+    let store: Arc<Store> = recourse_store::open(&url).await.unwrap();
     let config = Arc::new(MailConfig {
         domain: "bench.test".into(),
         ..MailConfig::default()

@@ -161,7 +161,7 @@ impl Relay {
 
 /// Decides, sends and records one outbox row.
 async fn send_one(
-    store: &dyn Store,
+    store: &Store,
     config: &MailConfig,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     mail: &OutboundMail,
@@ -200,7 +200,7 @@ async fn send_one(
 
 /// One round: claim what is due, send it, record each result. Returns how many.
 pub async fn send_due(
-    store: &dyn Store,
+    store: &Store,
     config: &MailConfig,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
 ) -> usize {
@@ -218,12 +218,7 @@ pub async fn send_due(
     claimed.len()
 }
 
-pub async fn run_sender(
-    store: Arc<dyn Store>,
-    config: Arc<MailConfig>,
-    relay: Relay,
-    every: Duration,
-) {
+pub async fn run_sender(store: Arc<Store>, config: Arc<MailConfig>, relay: Relay, every: Duration) {
     let transport = relay.transport(&config);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -26,6 +26,8 @@ use crate::{MailConfig, now};
 pub enum PipelineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Desk(#[from] recourse_desk::DeskError),
 }
 
 /// A message as a receiver hands it over.
@@ -106,16 +108,16 @@ fn fit_subject(subject: Option<&str>) -> Subject {
 }
 
 pub struct Pipeline {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     config: Arc<MailConfig>,
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<dyn Store>, config: Arc<MailConfig>) -> Self {
+    pub fn new(store: Arc<Store>, config: Arc<MailConfig>) -> Self {
         Pipeline { store, config }
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 
@@ -323,8 +325,7 @@ impl Pipeline {
         outcome: &mut InboundOutcome,
     ) -> Result<(), PipelineError> {
         outcome.ticket_id = Some(ticket);
-        match self
-            .store
+        match recourse_desk::Desk::new(self.store.clone())
             .add_message(NewMessage {
                 ticket_id: ticket,
                 kind: MessageKind::Note,
@@ -341,7 +342,7 @@ impl Pipeline {
                 outcome.message_ref = Some(m.id);
                 Ok(())
             }
-            Err(StoreError::Rule(_)) => Ok(()),
+            Err(recourse_desk::DeskError::Store(StoreError::Rule(_))) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -451,8 +452,7 @@ impl Pipeline {
         };
         let actor = Actor::Customer(customer.id);
         if let Some(t) = open {
-            let added = self
-                .store
+            let added = recourse_desk::Desk::new(self.store.clone())
                 .add_message(NewMessage {
                     ticket_id: t.id,
                     kind: MessageKind::Inbound,
@@ -473,13 +473,12 @@ impl Pipeline {
                     return Ok(Some(MailState::Threaded));
                 }
                 // Closed in the meantime: the mail opens a new ticket below.
-                Err(StoreError::Rule(_)) => {}
+                Err(recourse_desk::DeskError::Store(StoreError::Rule(_))) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        let created = self
-            .store
-            .create_ticket(NewTicket {
+        let created = recourse_desk::Desk::new(self.store.clone())
+            .open_ticket(NewTicket {
                 customer: customer.id.into(),
                 subject: fit_subject(p.subject.as_deref()),
                 body,

@@ -95,7 +95,7 @@ pub fn render(
 }
 
 async fn send_one(
-    store: &dyn Store,
+    store: &Store,
     config: &MailConfig,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     mail: &PortalLinkMail,
@@ -129,7 +129,7 @@ async fn send_one(
 
 /// One round: claim the sign-in links that are due and mail them. Returns how many.
 pub async fn send_due(
-    store: &dyn Store,
+    store: &Store,
     config: &MailConfig,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
 ) -> usize {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use recourse_mail::mime::{ParseError, parse};
 use recourse_mail::pipeline::read_offline;
 use recourse_mail::{Incoming, MailConfig, Pipeline};
-use recourse_store::{MailState, SqliteStore, Store};
+use recourse_store::{MailState, Store};
 
 /// The `mime` target's input: the message, then one byte that chose the envelope.
 fn message(input: &[u8]) -> &[u8] {
@@ -37,8 +37,7 @@ async fn a_damaged_multipart_is_filed_not_lost() {
         std::process::id(),
         rand::random::<u64>()
     ));
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.join("recourse.db")).await.unwrap());
+    let store: Arc<Store> = Arc::new(Store::sqlite(&dir.join("recourse.db")).await.unwrap());
     let pipeline = Pipeline::new(store.clone(), Arc::new(MailConfig::default()));
     let (_, state) = pipeline
         .deliver(Incoming {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use recourse_domain::{Actor, Body, Channel, MessageKind, Millis};
 use recourse_mail::outbound::{Relay, send_due};
 use recourse_mail::{Incoming, MailConfig, Pipeline};
-use recourse_store::{MailState, NewMessage, PgStore, SqliteStore, Store};
+use recourse_store::{MailState, NewMessage, Store};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,13 +25,13 @@ fn unique() -> String {
     format!("{}_{:016x}", std::process::id(), rand::random::<u64>())
 }
 
-async fn sqlite() -> Arc<dyn Store> {
+async fn sqlite() -> Arc<Store> {
     let dir = std::env::temp_dir().join(format!("recourse-mail-{}", unique()));
-    Arc::new(SqliteStore::open(&dir.join("recourse.db")).await.unwrap())
+    Arc::new(Store::sqlite(&dir.join("recourse.db")).await.unwrap())
 }
 
 /// A fresh PostgreSQL database, or `None` when none is configured outside CI.
-async fn postgres() -> Option<Arc<dyn Store>> {
+async fn postgres() -> Option<Arc<Store>> {
     let admin = match std::env::var("RECOURSE_TEST_PG_URL") {
         Ok(u) if !u.trim().is_empty() => u,
         _ => {
@@ -56,7 +56,7 @@ async fn postgres() -> Option<Arc<dyn Store>> {
     } else {
         format!("{base}/{name}?{query}")
     };
-    Some(Arc::new(PgStore::connect(&url).await.unwrap()))
+    Some(Arc::new(Store::postgres(&url).await.unwrap()))
 }
 
 fn config() -> Arc<MailConfig> {
@@ -134,7 +134,7 @@ fn split_mbox(data: &[u8]) -> Vec<Vec<u8>> {
 // The corpus
 // ---------------------------------------------------------------------------------------
 
-async fn story_corpus(store: Arc<dyn Store>) {
+async fn story_corpus(store: Arc<Store>) {
     let Some(dir) = email_data() else { return };
     let pipeline = Pipeline::new(store.clone(), config());
     let mut states: BTreeMap<String, MailState> = BTreeMap::new();
@@ -392,7 +392,7 @@ fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-async fn story_conversation(store: Arc<dyn Store>) {
+async fn story_conversation(store: Arc<Store>) {
     let config = config();
     let pipeline = Pipeline::new(store.clone(), config.clone());
     let sink = Sink::default();
@@ -430,7 +430,10 @@ async fn story_conversation(store: Arc<dyn Store>) {
         demeanor: None,
         now: Millis(recourse_mail_now()),
     };
-    store.add_message(agent_reply).await.unwrap();
+    recourse_desk::Desk::new(store.clone())
+        .add_message(agent_reply)
+        .await
+        .unwrap();
     assert_eq!(send_due(store.as_ref(), &config, &transport).await, 1);
     let sent = sink.taken();
     assert_eq!(sent.len(), 1);
@@ -521,7 +524,7 @@ async fn story_conversation(store: Arc<dyn Store>) {
             .is_some()
     );
     // Mail to a bouncing address is held back, with the reason.
-    store
+    recourse_desk::Desk::new(store.clone())
         .add_message(NewMessage {
             ticket_id: ticket.id,
             kind: MessageKind::Reply,
@@ -593,7 +596,7 @@ async fn conversation_postgres() {
 // Real SMTP to the listener
 // ---------------------------------------------------------------------------------------
 
-async fn listener(store: Arc<dyn Store>) -> (std::net::SocketAddr, Arc<Pipeline>) {
+async fn listener(store: Arc<Store>) -> (std::net::SocketAddr, Arc<Pipeline>) {
     let pipeline = Arc::new(Pipeline::new(store, config()));
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
@@ -640,10 +643,7 @@ impl Client {
     }
 }
 
-async fn wait_for(
-    store: &Arc<dyn Store>,
-    handled: usize,
-) -> Vec<recourse_store::InboundMailSummary> {
+async fn wait_for(store: &Arc<Store>, handled: usize) -> Vec<recourse_store::InboundMailSummary> {
     for _ in 0..200 {
         let all = store.inbound_mail(None, None, 1000).await.unwrap();
         if all

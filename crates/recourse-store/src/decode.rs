@@ -2,13 +2,13 @@
 //! are generic over sqlx's `Row`: both schemas use the same column names and types
 //! (BIGINT/INTEGER, TEXT, and booleans that SQLite keeps as 0/1).
 
+use crate::db::Row;
 use recourse_domain::{
     Actor, Agent, AgentId, Channel, Customer, CustomerId, Demeanor, EmailAddress, Event, EventId,
     EventKind, Experience, Intervention, InterventionId, InterventionKind, InterventionResult,
     Message, MessageId, MessageKind, Millis, OrganizationId, Outcome, Priority, Role, SlaClocks,
     Status, TeamId, Ticket, TicketId,
 };
-use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::{ApiToken, Principal, Result, Session, StoreError};
 
@@ -37,7 +37,7 @@ pub(crate) fn event_json(kind: &EventKind) -> String {
 }
 
 /// A row either backend returns: columns by name, decodable as the few types we store.
-pub(crate) trait StoredRow: Row {
+pub(crate) trait StoredRow {
     fn int(&self, col: &str) -> Result<i64>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>>;
     fn text(&self, col: &str) -> Result<String>;
@@ -45,14 +45,7 @@ pub(crate) trait StoredRow: Row {
     fn flag(&self, col: &str) -> Result<bool>;
 }
 
-impl<R> StoredRow for R
-where
-    R: Row,
-    for<'a> &'a str: ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
-{
+impl StoredRow for Row {
     fn int(&self, col: &str) -> Result<i64> {
         Ok(self.try_get(col)?)
     }

@@ -5,6 +5,10 @@
 //! its own `recourse_test_<unique>` database, dropped again when the story passes. Without
 //! the variable the PostgreSQL tests are skipped locally and fail under CI (`CI` set).
 
+#[path = "support/usecases.rs"]
+mod usecases;
+use usecases::UseCases;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,8 +24,8 @@ use recourse_domain::{Agent, Ticket};
 use recourse_store::table::{Cell, Row, TABLES};
 use recourse_store::{
     AssigneeFilter, Backend, NewAgent, NewApiToken, NewIntervention, NewMessage, NewSession,
-    NewTicket, PgStore, Principal, SearchQuery, Session, SqliteStore, Store, StoreError,
-    TicketChange, TicketFilter, TicketFor,
+    NewTicket, Principal, SearchQuery, Session, Store, StoreError, TicketChange, TicketFilter,
+    TicketFor,
 };
 use recourse_store::{Descent, EscalationRequest};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -46,7 +50,7 @@ enum Location {
 
 /// One fresh, migrated database behind the [`Store`] trait, plus raw access to it.
 struct TestDb {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     location: Location,
 }
 
@@ -93,7 +97,7 @@ impl TestDb {
     async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(format!("recourse-conformance-{}", unique_suffix()));
         let file = dir.join("recourse.db");
-        let store = SqliteStore::open(&file).await.expect("open SQLite store");
+        let store = Store::sqlite(&file).await.expect("open SQLite store");
         assert_eq!(store.backend(), Backend::Sqlite);
         TestDb {
             store: Arc::new(store),
@@ -115,7 +119,7 @@ impl TestDb {
         admin.close().await.ok();
         eprintln!("PostgreSQL test database: {name}");
         let url = with_database(&admin_url, &name);
-        let store = PgStore::connect(&url).await.expect("open PostgreSQL store");
+        let store = Store::postgres(&url).await.expect("open PostgreSQL store");
         assert_eq!(store.backend(), Backend::Postgres);
         Some(TestDb {
             store: Arc::new(store),
@@ -234,7 +238,7 @@ fn tags(items: &[&str]) -> Vec<Tag> {
     Tag::parse_all(items).unwrap()
 }
 
-async fn customer(store: &Arc<dyn Store>, address: &str) -> Customer {
+async fn customer(store: &Arc<Store>, address: &str) -> Customer {
     store
         .upsert_customer(&email(address), None, t(0))
         .await
@@ -255,7 +259,7 @@ fn new_agent(address: &str, name: &str, now: Millis) -> NewAgent {
     }
 }
 
-async fn agent(store: &Arc<dyn Store>, address: &str, name: &str) -> Agent {
+async fn agent(store: &Arc<Store>, address: &str, name: &str) -> Agent {
     store
         .create_agent(new_agent(address, name, t(0)))
         .await
@@ -284,7 +288,7 @@ fn new_ticket(
 }
 
 async fn ticket(
-    store: &Arc<dyn Store>,
+    store: &Arc<Store>,
     customer: CustomerId,
     subject: &str,
     text: &str,
@@ -334,11 +338,7 @@ fn search_for(text: &str, customer: Option<CustomerId>) -> SearchQuery {
     }
 }
 
-async fn search_ids(
-    store: &Arc<dyn Store>,
-    text: &str,
-    customer: Option<CustomerId>,
-) -> Vec<TicketId> {
+async fn search_ids(store: &Arc<Store>, text: &str, customer: Option<CustomerId>) -> Vec<TicketId> {
     let hits = store
         .search(&search_for(text, customer))
         .await
@@ -2214,7 +2214,7 @@ struct Filled {
 }
 
 /// Puts at least one row in every copied table, and something in the derived ones.
-async fn fill(s: &Arc<dyn Store>) -> Filled {
+async fn fill(s: &Arc<Store>) -> Filled {
     s.create_organization("Acme Ltd", Some("acme.example"), t(0))
         .await
         .unwrap();
@@ -2442,11 +2442,7 @@ async fn fill(s: &Arc<dyn Store>) -> Filled {
     }
 }
 
-async fn export_all(
-    s: &Arc<dyn Store>,
-    table: &recourse_store::table::Table,
-    page: i64,
-) -> Vec<Row> {
+async fn export_all(s: &Arc<Store>, table: &recourse_store::table::Table, page: i64) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut after = 0;
     loop {
@@ -2705,7 +2701,7 @@ fn at(s: &str) -> Millis {
 }
 
 async fn staff(
-    s: &Arc<dyn Store>,
+    s: &Arc<Store>,
     address: &str,
     name: &str,
     role: Role,
@@ -2888,8 +2884,20 @@ async fn story_ladder(db: &TestDb) {
         )
     );
 
+    // Jo no longer works the ticket (it is on the experienced rung, held by the taker):
+    // the desk refuses on the locked row.
+    let req = escalation(tk.id, EscalationReason::AgentRequest, by_jo, now);
+    assert!(matches!(
+        s.escalate(req).await,
+        Err(StoreError::Conflict(_))
+    ));
     // Someone named by hand must be allowed on the rung: a junior is not.
-    let mut req = escalation(tk.id, EscalationReason::AgentRequest, by_jo, now);
+    let mut req = escalation(
+        tk.id,
+        EscalationReason::AgentRequest,
+        Actor::Agent(taker.id),
+        now,
+    );
     req.assignee = Some(jo.id);
     assert!(matches!(
         s.escalate(req).await,
@@ -4285,7 +4293,7 @@ fn outcome(id: i64, state: MailState, now: Millis) -> InboundOutcome {
     }
 }
 
-async fn fill_mail(s: &Arc<dyn Store>, ticket: TicketId, team: recourse_domain::TeamId) {
+async fn fill_mail(s: &Arc<Store>, ticket: TicketId, team: recourse_domain::TeamId) {
     s.save_mailbox(&email("help@desk.example"), Some(team), t(80))
         .await
         .unwrap();
@@ -4547,11 +4555,13 @@ async fn story_mail(db: &TestDb) {
 async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
     let dir = std::env::temp_dir().join(format!("recourse-group-{}", unique_suffix()));
     let file = dir.join("recourse.db");
-    let sqlite = Arc::new(SqliteStore::open(&file).await.unwrap());
-    let s: Arc<dyn Store> = sqlite.clone();
+    let sqlite = Arc::new(Store::sqlite(&file).await.unwrap());
+    let s: Arc<Store> = sqlite.clone();
     let ada = customer(&s, "ada@acme.example").await;
     let fixed = ticket(&s, ada.id, "Fixed", "stays as it is", t(1)).await;
-    let before = sqlite.group_commit_stats();
+    let before = sqlite
+        .group_commit_stats()
+        .expect("SQLite groups its commits");
 
     let mut tasks = Vec::new();
     for i in 0..64 {
@@ -4588,7 +4598,9 @@ async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
         }
     }
     assert_eq!(refused, 16);
-    let after = sqlite.group_commit_stats();
+    let after = sqlite
+        .group_commit_stats()
+        .expect("SQLite groups its commits");
     let transactions = after.transactions - before.transactions;
     let batches = after.batches - before.batches;
     assert_eq!(
@@ -4605,7 +4617,7 @@ async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
     // Reopened from the file: every acknowledged ticket is there.
     drop(s);
     drop(sqlite);
-    let reopened = SqliteStore::open(&file).await.unwrap();
+    let reopened = Store::sqlite(&file).await.unwrap();
     assert_eq!(reopened.count_rows("tickets").await.unwrap(), 49);
     std::fs::remove_dir_all(dir).ok();
 }

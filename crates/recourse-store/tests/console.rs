@@ -1,6 +1,10 @@
 //! The agent console's queries on both backends: which tickets the breaching-soon and
 //! flagged queues hold, capped counts, and canned replies.
 
+#[path = "support/usecases.rs"]
+mod usecases;
+use usecases::UseCases;
+
 use std::sync::Arc;
 
 use recourse_domain::{
@@ -16,7 +20,7 @@ fn unique() -> String {
     format!("{}_{:016x}", std::process::id(), rand::random::<u64>())
 }
 
-async fn sqlite() -> (Arc<dyn Store>, std::path::PathBuf) {
+async fn sqlite() -> (Arc<Store>, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("recourse-console-{}", unique()));
     let store = recourse_store::open(&format!("sqlite://{}", dir.join("c.db").display()))
         .await
@@ -24,7 +28,7 @@ async fn sqlite() -> (Arc<dyn Store>, std::path::PathBuf) {
     (store, dir)
 }
 
-async fn postgres() -> Option<Arc<dyn Store>> {
+async fn postgres() -> Option<Arc<Store>> {
     let Ok(url) = std::env::var("RECOURSE_TEST_PG_URL") else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -64,7 +68,7 @@ async fn console_postgres() {
 const T0: i64 = 1_750_000_000_000;
 
 async fn ticket(
-    s: &Arc<dyn Store>,
+    s: &Arc<Store>,
     customer: CustomerId,
     subject: &str,
     demeanor: Option<Demeanor>,
@@ -86,7 +90,7 @@ async fn ticket(
     .id
 }
 
-async fn ids(s: &Arc<dyn Store>, q: &ConsoleQueue) -> Vec<i64> {
+async fn ids(s: &Arc<Store>, q: &ConsoleQueue) -> Vec<i64> {
     let mut v: Vec<i64> = s
         .console_queue(q, 100)
         .await
@@ -98,7 +102,7 @@ async fn ids(s: &Arc<dyn Store>, q: &ConsoleQueue) -> Vec<i64> {
     v
 }
 
-async fn story(s: Arc<dyn Store>) {
+async fn story(s: Arc<Store>) {
     let email = |e: &str| EmailAddress::parse(e).unwrap();
     let calm = s
         .upsert_customer(&email("calm@example.com"), Some("Calm"), Millis(T0))

@@ -140,6 +140,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<recourse_desk::DeskError> for ApiError {
+    fn from(e: recourse_desk::DeskError) -> Self {
+        match e {
+            recourse_desk::DeskError::Forbidden(why) => ApiError::forbidden(why),
+            recourse_desk::DeskError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match &r {

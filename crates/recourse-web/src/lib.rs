@@ -78,7 +78,9 @@ impl Default for WebConfig {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
+    /// The use cases; every change to a ticket goes through it.
+    pub desk: recourse_desk::Desk,
     pub config: Arc<WebConfig>,
     pub login_limiter: Arc<auth::LoginLimiter>,
     /// Counts requests for portal sign-in links, per address and per email.
@@ -90,12 +92,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: WebConfig) -> Self {
+    pub fn new(store: Arc<Store>, config: WebConfig) -> Self {
         let login_limiter = Arc::new(auth::LoginLimiter::new(
             config.login_max_failures,
             config.login_window,
         ));
         AppState {
+            desk: recourse_desk::Desk::new(store.clone()),
             store,
             portal_limiter: Arc::new(auth::LoginLimiter::new(
                 config.login_max_failures,

@@ -33,14 +33,17 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 
 /// Runs one sweeper pass every `every` until the process ends. Errors are logged and
 /// the next pass tries again: a database blip must not stop the clocks for good.
-pub async fn run_sweeper(store: Arc<dyn Store>, every: Duration) {
+pub async fn run_sweeper(store: Arc<Store>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         // Drain a backlog in batches; stop when a pass finds nothing due.
         loop {
-            match store.sweep_sla(now(), 200).await {
+            match recourse_desk::Desk::new(store.clone())
+                .sweep_sla(now(), 200)
+                .await
+            {
                 Ok(r) if r.examined == 0 => break,
                 Ok(r) => {
                     if r.escalated > 0 || r.breached > 0 {
@@ -109,11 +112,11 @@ pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
 
 /// One round of webhook delivery: claim what is due, send it, record the results.
 /// Returns how many were attempted.
-pub async fn deliver_due(store: &dyn Store, client: &reqwest::Client) -> usize {
+pub async fn deliver_due(store: &Store, client: &reqwest::Client) -> usize {
     deliver_due_leased(store, client, CLAIM_LEASE).await
 }
 
-async fn deliver_due_leased(store: &dyn Store, client: &reqwest::Client, lease: Duration) -> usize {
+async fn deliver_due_leased(store: &Store, client: &reqwest::Client, lease: Duration) -> usize {
     let claimed = match store
         .claim_deliveries(now(), lease.as_millis() as i64, 50)
         .await
@@ -144,7 +147,7 @@ pub fn webhook_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-pub async fn run_webhooks(store: Arc<dyn Store>, every: Duration, lease: Duration) {
+pub async fn run_webhooks(store: Arc<Store>, every: Duration, lease: Duration) {
     let client = webhook_client();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

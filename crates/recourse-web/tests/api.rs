@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 struct TestApp {
     base: String,
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     http: reqwest::Client,
     _dir: Option<TempDir>,
 }
@@ -46,7 +46,7 @@ enum Db {
     Postgres,
 }
 
-async fn open_store(db: Db) -> Option<(Arc<dyn Store>, Option<TempDir>)> {
+async fn open_store(db: Db) -> Option<(Arc<Store>, Option<TempDir>)> {
     match db {
         Db::Sqlite => {
             let dir = std::env::temp_dir().join(format!("recourse-web-test-{}", unique()));
@@ -1290,7 +1290,7 @@ async fn ladder_story(app: TestApp) {
         .await;
     // Admins are agents too; keep this one out of routing.
     let (root_id, _) = (app.store.list_agents().await.unwrap()[0].id, ());
-    app.store
+    recourse_desk::Desk::new(app.store.clone())
         .set_presence(root_id, false, recourse_domain::Actor::System, Millis(1))
         .await
         .unwrap();
@@ -2833,9 +2833,8 @@ async fn authorisation_matrix(app: TestApp) {
     let mut failures = Vec::new();
     for (method, template, body, expected) in &rows {
         for ((who, token), want) in principals.iter().zip(expected.iter()) {
-            let t = app
-                .store
-                .create_ticket(recourse_store::NewTicket {
+            let t = recourse_desk::Desk::new(app.store.clone())
+                .open_ticket(recourse_store::NewTicket {
                     customer: ada.into(),
                     subject: Subject::parse("Matrix ticket").unwrap(),
                     body: Body::parse("hello there").unwrap(),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use recourse_store::SqliteStore;
+use recourse_store::Store;
 
 const PG_ADVICE: &str = "this desk runs on PostgreSQL: back it up with `pg_dump --format=custom --file=recourse.dump DBURL` and restore with `pg_restore --clean --dbname=DBURL recourse.dump` (see README)";
 
@@ -21,12 +21,12 @@ pub async fn backup(url: &str, to: &Path) -> anyhow::Result<()> {
     if !path.exists() {
         bail!("there is no database at {} to back up", path.display());
     }
-    let store = SqliteStore::open(&path).await?;
+    let store = Store::sqlite(&path).await?;
     store
         .backup_to(to)
         .await
         .with_context(|| format!("backing up to {}", to.display()))?;
-    let tickets = SqliteStore::verify_file(to)
+    let tickets = Store::verify_sqlite_file(to)
         .await
         .context("checking the backup")?;
     println!(
@@ -41,7 +41,7 @@ pub async fn backup(url: &str, to: &Path) -> anyhow::Result<()> {
 /// server keeps its own view of the file it opened.
 pub async fn restore(url: &str, from: &Path, force: bool) -> anyhow::Result<()> {
     let path = sqlite_path(url)?;
-    let tickets = SqliteStore::verify_file(from)
+    let tickets = Store::verify_sqlite_file(from)
         .await
         .with_context(|| format!("{} is not a sound Recourse database", from.display()))?;
     if path.exists() && !force {
@@ -71,7 +71,7 @@ pub async fn restore(url: &str, from: &Path, force: bool) -> anyhow::Result<()> 
         std::fs::File::open(dir)?.sync_all()?;
     }
     // Opening migrates a backup taken by an older version.
-    SqliteStore::open(&path).await?;
+    Store::sqlite(&path).await?;
     println!(
         "restored {} ({tickets} tickets) from {}",
         path.display(),

@@ -250,10 +250,7 @@ impl Desk {
     }
 }
 
-pub async fn run(
-    args: BenchArgs,
-    db: Option<Arc<dyn recourse_store::Store>>,
-) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, db: Option<Arc<recourse_store::Store>>) -> anyhow::Result<()> {
     if let Some(n) = args.seed {
         let store = db.context("--seed needs the database (--database-url or --data-dir)")?;
         return seed(store.as_ref(), n, args.messages_per_ticket).await;
@@ -473,7 +470,7 @@ pub async fn run(
 
 /// Fills the database with `n` open tickets and `messages` messages each, in chunks so
 /// neither database holds one enormous transaction.
-async fn seed(store: &dyn recourse_store::Store, n: i64, messages: i64) -> anyhow::Result<()> {
+async fn seed(store: &recourse_store::Store, n: i64, messages: i64) -> anyhow::Result<()> {
     use recourse_domain::{EmailAddress, Millis};
     let start = Instant::now();
     let customer = store

@@ -241,7 +241,7 @@ To make sure I have understood: what you need is {{need}}. I can start on that t
     ),
 ];
 
-pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
+pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> {
     if store.count_rows("tickets").await? > 0 || store.count_rows("agents").await? > 0 {
         println!("The database already has data; not adding the demo desk.");
         return Ok(());
@@ -341,8 +341,8 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
             Priority::High,
             Priority::Urgent,
         ][rng.random_range(0..5)];
-        let ticket = store
-            .create_ticket(NewTicket {
+        let ticket = recourse_desk::Desk::new(store.clone())
+            .open_ticket(NewTicket {
                 customer: customer.into(),
                 subject: Subject::parse(subject)?,
                 body: Body::parse(body)?,
@@ -371,8 +371,8 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         let agent = &agents[rng.random_range(0..agents.len())];
         let by = Actor::Agent(agent.id);
         let mut t = at + 3_600_000;
-        store
-            .update_ticket(
+        recourse_desk::Desk::new(store.clone())
+            .change_ticket(
                 ticket.id,
                 TicketChange {
                     assignee: Some(Some(agent.id)),
@@ -385,7 +385,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         if rng.random_bool(0.4) {
             t += 600_000;
             let note = NOTES[rng.random_range(0..NOTES.len())];
-            store
+            recourse_desk::Desk::new(store.clone())
                 .add_message(NewMessage {
                     ticket_id: ticket.id,
                     kind: MessageKind::Note,
@@ -401,7 +401,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         t += 600_000;
         let reply = REPLIES[rng.random_range(0..REPLIES.len())];
         let wait = stage == 2;
-        store
+        recourse_desk::Desk::new(store.clone())
             .add_message(NewMessage {
                 ticket_id: ticket.id,
                 kind: MessageKind::Reply,
@@ -445,7 +445,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
             } else {
                 CALM[rng.random_range(0..CALM.len())]
             };
-            store
+            recourse_desk::Desk::new(store.clone())
                 .add_message(NewMessage {
                     ticket_id: ticket.id,
                     kind: MessageKind::Inbound,
@@ -468,7 +468,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                     recourse_domain::EscalationReason::CustomerRequest,
                     recourse_domain::EscalationReason::NeedsExperience,
                 ] {
-                    let _ = store
+                    let _ = recourse_desk::Desk::new(store.clone())
                         .escalate(recourse_store::EscalationRequest {
                             ticket_id: ticket.id,
                             reason,
@@ -483,7 +483,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                 }
                 let manager = Actor::Agent(agents[1].id);
                 if i % 50 == 7 {
-                    store
+                    recourse_desk::Desk::new(store.clone())
                         .add_message(NewMessage {
                             ticket_id: ticket.id,
                             kind: MessageKind::Note,
@@ -497,8 +497,8 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
                             now: Millis(t),
                         })
                         .await?;
-                    store
-                        .update_ticket(
+                    recourse_desk::Desk::new(store.clone())
+                        .change_ticket(
                             ticket.id,
                             TicketChange {
                                 status: Some(Status::Closed),
@@ -531,8 +531,8 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         }
         t += 3_600_000;
         if matches!(stage, 3 | 4) {
-            store
-                .update_ticket(
+            recourse_desk::Desk::new(store.clone())
+                .change_ticket(
                     ticket.id,
                     TicketChange {
                         status: Some(Status::Resolved),
@@ -574,8 +574,8 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
         }
         match stage {
             4 => {
-                store
-                    .update_ticket(
+                recourse_desk::Desk::new(store.clone())
+                    .change_ticket(
                         ticket.id,
                         TicketChange {
                             status: Some(Status::Closed),
@@ -589,8 +589,8 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<()> {
             5 => {
                 let outcome = [Outcome::Explained, Outcome::Withdrawn, Outcome::Resolved]
                     [rng.random_range(0..3)];
-                store
-                    .update_ticket(
+                recourse_desk::Desk::new(store.clone())
+                    .change_ticket(
                         ticket.id,
                         TicketChange {
                             status: Some(Status::Closed),

@@ -59,7 +59,7 @@ impl DbArgs {
         }
     }
 
-    async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    async fn open(&self) -> anyhow::Result<Arc<Store>> {
         let url = self.url();
         recourse_store::open(&url)
             .await
@@ -304,7 +304,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(cli.db.open().await?, args).await,
         Command::Demo(args) => {
             let store = cli.db.open().await?;
-            demo::seed_if_empty(store.as_ref()).await?;
+            demo::seed_if_empty(&store).await?;
             serve(store, args).await
         }
         Command::Migrate => {
@@ -415,7 +415,9 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut total = recourse_store::SweepReport::default();
             loop {
-                let r = store.sweep_sla(at, batch).await?;
+                let r = recourse_desk::Desk::new(store.clone())
+                    .sweep_sla(at, batch)
+                    .await?;
                 if r.examined == 0 {
                     break;
                 }
@@ -433,12 +435,12 @@ async fn main() -> anyhow::Result<()> {
             sweep_bench::run_reports(cli.db.open().await?.as_ref(), args).await
         }
         Command::Sla(SlaCommand::Bench(args)) => {
-            sweep_bench::run(cli.db.open().await?.as_ref(), args).await
+            sweep_bench::run(&cli.db.open().await?, args).await
         }
     }
 }
 
-async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(store: Arc<Store>, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         max_body_bytes: args.max_body_bytes,
         secure_cookies: args.secure_cookies,
@@ -493,7 +495,7 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> anyhow::Result<()> {
 /// handles stored-but-unhandled mail (after a crash, or handed back from quarantine),
 /// and the outbox sender.
 async fn spawn_mail(
-    store: &Arc<dyn Store>,
+    store: &Arc<Store>,
     args: &MailArgs,
     public_url: &str,
     claim_lease: std::time::Duration,

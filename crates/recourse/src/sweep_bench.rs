@@ -27,7 +27,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> {
+pub async fn run(store: &std::sync::Arc<Store>, args: SweepBenchArgs) -> anyhow::Result<()> {
     if store.count_rows("tickets").await? > 0 {
         bail!("point `sla bench` at an empty database: it seeds its own tickets");
     }
@@ -81,7 +81,9 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
     let mut idle = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        let r = store.sweep_sla(idle_at, args.batch).await?;
+        let r = recourse_desk::Desk::new(store.clone())
+            .sweep_sla(idle_at, args.batch)
+            .await?;
         idle.push(t.elapsed());
         if r.examined != 0 {
             bail!("an idle pass found {} tickets", r.examined);
@@ -103,7 +105,9 @@ pub async fn run(store: &dyn Store, args: SweepBenchArgs) -> anyhow::Result<()> 
     let mut slowest = Duration::ZERO;
     loop {
         let p = Instant::now();
-        let r = store.sweep_sla(due_at, args.batch).await?;
+        let r = recourse_desk::Desk::new(store.clone())
+            .sweep_sla(due_at, args.batch)
+            .await?;
         slowest = slowest.max(p.elapsed());
         if r.examined == 0 {
             break;
@@ -138,7 +142,7 @@ pub struct ReportBenchArgs {
 
 /// `recourse reports bench`: seeds ended tickets and times the recovery report over all
 /// of them (and over one day of them), as `GET /api/v1/reports/summary` computes it.
-pub async fn run_reports(store: &dyn Store, args: ReportBenchArgs) -> anyhow::Result<()> {
+pub async fn run_reports(store: &Store, args: ReportBenchArgs) -> anyhow::Result<()> {
     if store.count_rows("tickets").await? > 0 {
         bail!("point `reports bench` at an empty database: it seeds its own tickets");
     }

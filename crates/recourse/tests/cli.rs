@@ -370,8 +370,8 @@ fn two_sweeper_processes_escalate_each_due_ticket_once() {
         let monday = recourse_domain::sla::parse_instant("2026-11-23T10:00:00Z").unwrap();
         let mut ids = Vec::new();
         for i in 0..created {
-            let t = store
-                .create_ticket(recourse_store::NewTicket {
+            let t = recourse_desk::Desk::new(store.clone())
+                .open_ticket(recourse_store::NewTicket {
                     customer: ada.id.into(),
                     subject: Subject::parse(&format!("Due ticket {i}")).unwrap(),
                     body: Body::parse("Hello").unwrap(),
@@ -456,8 +456,8 @@ fn backup_and_restore_sqlite() {
                 .await
                 .unwrap();
             for i in from..from + n {
-                store
-                    .create_ticket(recourse_store::NewTicket {
+                recourse_desk::Desk::new(store.clone())
+                    .open_ticket(recourse_store::NewTicket {
                         customer: ada.id.into(),
                         subject: Subject::parse(&format!("Ticket {i}")).unwrap(),
                         body: Body::parse("Hello").unwrap(),
@@ -655,8 +655,8 @@ fn three_nodes_on_one_postgres() {
                 .await
                 .unwrap();
             ids.push(
-                store
-                    .create_ticket(recourse_store::NewTicket {
+                recourse_desk::Desk::new(store.clone())
+                    .open_ticket(recourse_store::NewTicket {
                         customer: ada.id.into(),
                         subject: Subject::parse(&format!("Overdue {i}")).unwrap(),
                         body: Body::parse("Waiting").unwrap(),
@@ -1000,8 +1000,7 @@ fn smtp_mail_acknowledged_before_sigkill_is_never_lost() {
     let (mut server, _) = serve_with_smtp(&dir);
     let handled = rt.block_on(async {
         let db = dir.0.join("recourse.db");
-        let store = recourse_store::SqliteStore::open(&db).await.unwrap();
-        use recourse_store::Store;
+        let store = recourse_store::Store::sqlite(&db).await.unwrap();
         // The killed node's claims lapse after the budget (10 s) and five seconds.
         for _ in 0..600 {
             let all = store.inbound_mail(None, None, 100_000).await.unwrap();

@@ -218,7 +218,7 @@ fn mail(n: u32, subject: &str, extra: &str, body: &str) -> String {
     )
 }
 
-async fn count_by_subject(store: &Arc<dyn Store>) -> BTreeMap<String, Vec<MailState>> {
+async fn count_by_subject(store: &Arc<Store>) -> BTreeMap<String, Vec<MailState>> {
     let mut by = BTreeMap::<String, Vec<MailState>>::new();
     for m in store.inbound_mail(None, None, 1000).await.unwrap() {
         assert_eq!(m.source, "imap");
@@ -230,7 +230,7 @@ async fn count_by_subject(store: &Arc<dyn Store>) -> BTreeMap<String, Vec<MailSt
 }
 
 /// Waits until `n` messages are handled, then a little longer, and checks no more came.
-async fn settle(store: &Arc<dyn Store>, n: usize) -> Vec<recourse_store::InboundMailSummary> {
+async fn settle(store: &Arc<Store>, n: usize) -> Vec<recourse_store::InboundMailSummary> {
     wait_for(store, n).await;
     // Longer than a poll interval: a message read twice would show up by now.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -243,7 +243,7 @@ async fn settle(store: &Arc<dyn Store>, n: usize) -> Vec<recourse_store::Inbound
     all
 }
 
-async fn story_imap(store: Arc<dyn Store>, dovecot: &Dovecot, user: &str) {
+async fn story_imap(store: Arc<Store>, dovecot: &Dovecot, user: &str) {
     let small = Arc::new(MailConfig {
         max_message_bytes: 64 * 1024,
         ..(*config()).clone()

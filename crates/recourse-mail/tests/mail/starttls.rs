@@ -100,7 +100,7 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-async fn tls_listener(store: Arc<dyn Store>, cert: &Path, key: &Path) -> std::net::SocketAddr {
+async fn tls_listener(store: Arc<Store>, cert: &Path, key: &Path) -> std::net::SocketAddr {
     let pipeline = Arc::new(Pipeline::new(store, config()));
     let tls = recourse_mail::tls::server_config(cert, key).unwrap();
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use crate::common::{search_filter, ticket_cols_of_t};
+use crate::db::{self, Pool, SqlBuilder};
+use crate::rows::push_filter;
+use crate::{Backend, Result, SearchHit, SearchQuery, Store, decode};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row};
-
-use crate::common::{impl_store, search_filter, ticket_cols_of_t};
-use crate::{Backend, Result, SearchHit, SearchQuery, decode};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
@@ -44,124 +44,97 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// Any constant works; it only has to be the same on every node.
 const MIGRATION_LOCK: i64 = 0x7265_636f_7572_7365; // "recourse"
 
-pub struct PgStore {
-    pool: PgPool,
-}
-
-impl PgStore {
+impl Store {
     /// Connects and brings the schema up to date. Safe to call from several nodes at
     /// once: migrations run under an advisory lock, so exactly one node applies them.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// One pool serves reads and writes: PostgreSQL handles concurrency itself.
+    pub async fn postgres(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
         migrate(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(Store {
+            backend: Backend::Postgres,
+            reader: Pool::Postgres(pool.clone()),
+            writer: Pool::Postgres(pool),
+            group: None,
+        })
     }
 }
 
-/// What PostgreSQL does its own way; the rest of `Store` comes from [`impl_store!`].
-impl PgStore {
-    const BACKEND: Backend = Backend::Postgres;
+/// The search columns are generated; only the number sequence must catch up after a
+/// bulk seed.
+pub(crate) async fn after_seed(tx: &mut db::Tx) -> Result<()> {
+    db::query(
+        "SELECT setval('ticket_number_seq', (SELECT COALESCE(MAX(number), 1000) FROM tickets) + 1, false)",
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
 
-    /// Another node changing the same ticket waits here until this transaction ends.
-    const ROW_LOCK: &str = " FOR UPDATE";
-
-    /// Work another node has already claimed is skipped, not waited for.
-    const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
-
-    /// `position` on bytea compares bytes.
-    const RAW_HAS_HTML: &str = "(position(convert_to('text/html', 'UTF8') in i.raw) > 0)";
-
-    /// One pool: PostgreSQL serves concurrent readers and writers itself.
-    fn reader(&self) -> &PgPool {
-        &self.pool
+/// PostgreSQL's own full-text search: tsvector columns with GIN, ranked by ts_rank_cd.
+pub(crate) async fn search(store: &Store, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    let terms = crate::search_terms(&q.text);
+    if terms.is_empty() {
+        return Ok(Vec::new());
     }
-
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
-    }
-
-    /// A sequence, so nodes never hand out the same number.
-    const NEXT_TICKET_NUMBER: &str = "nextval('ticket_number_seq')";
-
-    /// The search columns are generated; only the number sequence must catch up.
-    async fn after_seed(conn: &mut PgConnection, _after: i64) -> Result<()> {
-        sqlx::query(
-            "SELECT setval('ticket_number_seq', (SELECT COALESCE(MAX(number), 1000) FROM tickets) + 1, false)",
-        )
-        .execute(conn)
-        .await?;
-        Ok(())
-    }
-
-    async fn search_impl(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
-        let terms = crate::search_terms(&q.text);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Terms joined with `&`: every word must match; prefix-free so input is never syntax.
-        let tsquery = terms.join(" & ");
-        let mut qb = QueryBuilder::<Postgres>::new("WITH q AS (SELECT to_tsquery('english', ");
-        qb.push_bind(tsquery);
-        qb.push(
+    // Terms joined with `&`: every word must match; prefix-free so input is never syntax.
+    let tsquery = terms.join(" & ");
+    let mut qb = SqlBuilder::new("WITH q AS (SELECT to_tsquery('english', ");
+    qb.push_bind(tsquery);
+    qb.push(
             ") AS q),
              hits AS (
                SELECT t.id AS ticket_id, 3 * ts_rank_cd(t.search, q.q) AS score FROM tickets t, q WHERE t.search @@ q.q
                UNION ALL
                SELECT m.ticket_id, ts_rank_cd(m.search, q.q) FROM messages m, q WHERE m.search @@ q.q",
         );
-        if q.customer.is_some() {
-            qb.push(" AND m.kind <> 'note'");
-        }
-        qb.push(format!(
+    if q.customer.is_some() {
+        qb.push(" AND m.kind <> 'note'");
+    }
+    qb.push(format!(
             "), best AS (SELECT ticket_id, MAX(score)::float8 AS score FROM hits GROUP BY ticket_id)
              SELECT {}, best.score AS score FROM best JOIN tickets t ON t.id = best.ticket_id WHERE 1 = 1",
             ticket_cols_of_t()
         ));
-        let filter = search_filter(q);
-        shared::push_filter(&mut qb, &filter);
-        qb.push(" ORDER BY best.score DESC, t.id DESC LIMIT ")
-            .push_bind(filter.limit);
-        let rows = qb.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SearchHit {
-                    ticket: decode::ticket(r)?,
-                    score: r.try_get::<f64, _>("score")?,
-                })
+    let filter = search_filter(q);
+    push_filter(&mut qb, &filter);
+    qb.push(" ORDER BY best.score DESC, t.id DESC LIMIT ")
+        .push_bind(filter.limit);
+    let rows = qb.build().fetch_all(store.reader()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SearchHit {
+                ticket: decode::ticket(r)?,
+                score: r.try_get::<f64, _>("score")?,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
-    async fn finish_import_impl(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        for t in crate::table::TABLES {
-            let sql = format!(
-                "SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE((SELECT MAX(id) FROM {0}), 0) + 1, false)",
-                t.name
-            );
-            sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
-        }
-        sqlx::raw_sql(
+/// Brings id sequences and the tag index up to date after `db copy`.
+pub(crate) async fn finish_import(store: &Store) -> Result<()> {
+    let mut tx = store.begin().await?;
+    for t in crate::table::TABLES {
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE((SELECT MAX(id) FROM {0}), 0) + 1, false)",
+            t.name
+        );
+        db::query(sql).execute(&mut tx).await?;
+    }
+    db::raw_execute(
             "SELECT setval('ticket_number_seq', COALESCE((SELECT MAX(number) FROM tickets), 1000) + 1, false);
              DELETE FROM ticket_tags;
              INSERT INTO ticket_tags (ticket_id, tag) SELECT t.id, j.tag FROM tickets t, jsonb_array_elements_text(t.tags::jsonb) AS j(tag);",
+            &mut tx,
         )
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
-    }
+    tx.commit().await?;
+    Ok(())
 }
-
-impl_store!(PgStore, Postgres, PgConnection);
 
 async fn migrate(pool: &PgPool) -> Result<()> {
     let mut tx = pool.begin().await?;
@@ -174,7 +147,7 @@ async fn migrate(pool: &PgPool) -> Result<()> {
     )
     .execute(&mut *tx)
     .await?;
-    shared::apply_migrations(&mut tx, MIGRATIONS).await?;
+    crate::rows::apply_migrations(&mut *tx, MIGRATIONS).await?;
     tx.commit().await?;
     Ok(())
 }

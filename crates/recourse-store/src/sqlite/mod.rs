@@ -8,19 +8,20 @@
 mod group;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use group::GroupCommitStats;
-use group::{GroupCommit, WriteTx};
+pub(crate) use group::{GroupCommit, WriteTx};
 
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::common::{impl_store, search_filter, ticket_cols_of_t};
-use crate::{Backend, Result, SearchHit, SearchQuery, StoreError, decode};
+use crate::common::{search_filter, ticket_cols_of_t};
+use crate::db::{self, Pool, SqlBuilder};
+use crate::rows::push_filter;
+use crate::{Backend, Result, SearchHit, SearchQuery, Store, StoreError, decode};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
@@ -53,15 +54,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
-    group: Arc<GroupCommit>,
-}
-
-impl SqliteStore {
+impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<Self> {
+    pub async fn sqlite(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Migration(format!("cannot create {}: {e}", dir.display()))
@@ -87,16 +82,18 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let group = GroupCommit::new(writer.clone());
-        Ok(SqliteStore {
-            writer,
-            reader,
-            group,
+        Ok(Store {
+            backend: Backend::Sqlite,
+            reader: Pool::Sqlite(reader),
+            writer: Pool::Sqlite(writer),
+            group: Some(group),
         })
     }
 
     /// How many write transactions have shared each durable commit so far.
-    pub fn group_commit_stats(&self) -> GroupCommitStats {
-        self.group.stats()
+    /// (`None` on PostgreSQL, which commits each transaction itself.)
+    pub fn group_commit_stats(&self) -> Option<GroupCommitStats> {
+        self.group.as_ref().map(|g| g.stats())
     }
 
     /// Writes a consistent copy of the live database to `dest` with `VACUUM INTO`, while
@@ -108,16 +105,21 @@ impl SqliteStore {
                 dest.display()
             )));
         }
-        sqlx::query("VACUUM INTO $1")
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Conflict(
+                "backup copies a SQLite database; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        db::query("VACUUM INTO $1")
             .bind(dest.to_string_lossy().into_owned())
-            .execute(&self.reader)
+            .execute(self.reader())
             .await?;
         Ok(())
     }
 
     /// Checks that a database file is whole and consistent (`integrity_check`, foreign
     /// keys) without migrating or changing it; returns its ticket count.
-    pub async fn verify_file(path: &Path) -> Result<i64> {
+    pub async fn verify_sqlite_file(path: &Path) -> Result<i64> {
         use sqlx::{ConnectOptions, Connection};
         let mut conn = SqliteConnectOptions::new()
             .filename(path)
@@ -147,99 +149,64 @@ impl SqliteStore {
     }
 }
 
-/// What SQLite does its own way; the rest of `Store` comes from [`impl_store!`].
-impl SqliteStore {
-    const BACKEND: Backend = Backend::Sqlite;
-
-    /// Nothing to add: the IMMEDIATE transaction already holds the database's write lock.
-    const ROW_LOCK: &str = "";
-    /// The single writer already keeps claims apart.
-    const CLAIM_LOCK: &str = "";
-    /// `instr` on two blobs compares bytes (`X'…'` is `text/html`).
-    const RAW_HAS_HTML: &str = "(instr(i.raw, X'746578742f68746d6c') > 0)";
-
-    fn reader(&self) -> &SqlitePool {
-        &self.reader
+/// SQLite's own full-text search: FTS5 over `search_docs`, ranked by bm25.
+pub(crate) async fn search(store: &Store, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    let terms = crate::search_terms(&q.text);
+    if terms.is_empty() {
+        return Ok(Vec::new());
     }
-
-    fn writer(&self) -> &SqlitePool {
-        &self.writer
+    // Every term quoted: user text is matched as words, never parsed as FTS syntax.
+    let fts = terms
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // MATERIALIZED keeps SQLite from flattening `hits` into the grouped query below,
+    // where bm25() fails with "unable to use function bm25 in the requested context".
+    let mut qb = SqlBuilder::new(
+        "WITH hits AS MATERIALIZED (SELECT CAST(ticket_id AS INTEGER) AS ticket_id, bm25(search_docs, 0.0, 0.0, 3.0, 1.0) AS score
+           FROM search_docs WHERE search_docs MATCH ",
+    );
+    qb.push_bind(fts);
+    if q.customer.is_some() {
+        qb.push(" AND kind <> 'note'");
     }
-
-    async fn begin(&self) -> Result<WriteTx> {
-        // A savepoint in the writer's open batch, which took the write lock up front
-        // (BEGIN IMMEDIATE): a read-then-write transaction never fails half-way because
-        // another process wrote in between.
-        self.group.begin().await
-    }
-
-    /// Only the writer's lock serialises numbering: the IMMEDIATE batch holds it.
-    const NEXT_TICKET_NUMBER: &str = "(SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets)";
-
-    /// Nothing to do: the triggers indexed the seeded rows as they were written.
-    async fn after_seed(_conn: &mut SqliteConnection, _after: i64) -> Result<()> {
-        Ok(())
-    }
-
-    async fn search_impl(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
-        let terms = crate::search_terms(&q.text);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Every term quoted: user text is matched as words, never parsed as FTS syntax.
-        let fts = terms
-            .iter()
-            .map(|t| format!("\"{t}\""))
-            .collect::<Vec<_>>()
-            .join(" ");
-        // MATERIALIZED keeps SQLite from flattening `hits` into the grouped query below,
-        // where bm25() fails with "unable to use function bm25 in the requested context".
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "WITH hits AS MATERIALIZED (SELECT CAST(ticket_id AS INTEGER) AS ticket_id, bm25(search_docs, 0.0, 0.0, 3.0, 1.0) AS score
-               FROM search_docs WHERE search_docs MATCH ",
-        );
-        qb.push_bind(fts);
-        if q.customer.is_some() {
-            qb.push(" AND kind <> 'note'");
-        }
-        qb.push(format!(
-            "), best AS (SELECT ticket_id, MIN(score) AS score FROM hits GROUP BY ticket_id)
-             SELECT {}, best.score AS score FROM best JOIN tickets t ON t.id = best.ticket_id WHERE 1 = 1",
-            ticket_cols_of_t()
-        ));
-        let filter = search_filter(q);
-        shared::push_filter(&mut qb, &filter);
-        // bm25 is lower-is-better; flip it so every backend reports higher-is-better.
-        qb.push(" ORDER BY best.score ASC, t.id DESC LIMIT ")
-            .push_bind(filter.limit);
-        let rows = qb.build().fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SearchHit {
-                    ticket: decode::ticket(r)?,
-                    score: -r.try_get::<f64, _>("score")?,
-                })
+    qb.push(format!(
+        "), best AS (SELECT ticket_id, MIN(score) AS score FROM hits GROUP BY ticket_id)
+         SELECT {}, best.score AS score FROM best JOIN tickets t ON t.id = best.ticket_id WHERE 1 = 1",
+        ticket_cols_of_t()
+    ));
+    let filter = search_filter(q);
+    push_filter(&mut qb, &filter);
+    // bm25 is lower-is-better; flip it so every backend reports higher-is-better.
+    qb.push(" ORDER BY best.score ASC, t.id DESC LIMIT ")
+        .push_bind(filter.limit);
+    let rows = qb.build().fetch_all(store.reader()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SearchHit {
+                ticket: decode::ticket(r)?,
+                score: -r.try_get::<f64, _>("score")?,
             })
-            .collect()
-    }
-
-    async fn finish_import_impl(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::raw_sql(
-            "DELETE FROM ticket_tags;
-             INSERT INTO ticket_tags (ticket_id, tag) SELECT t.id, j.value FROM tickets t, json_each(t.tags) j;
-             DELETE FROM search_docs;
-             INSERT INTO search_docs (ticket_id, kind, subject, body) SELECT id, 'subject', subject, '' FROM tickets;
-             INSERT INTO search_docs (ticket_id, kind, subject, body) SELECT ticket_id, kind, '', body FROM messages;",
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
+        })
+        .collect()
 }
 
-impl_store!(SqliteStore, Sqlite, SqliteConnection);
+/// Rebuilds the tag index and search documents after `db copy` wrote rows directly.
+pub(crate) async fn finish_import(store: &Store) -> Result<()> {
+    let mut tx = store.begin().await?;
+    db::raw_execute(
+        "DELETE FROM ticket_tags;
+         INSERT INTO ticket_tags (ticket_id, tag) SELECT t.id, j.value FROM tickets t, json_each(t.tags) j;
+         DELETE FROM search_docs;
+         INSERT INTO search_docs (ticket_id, kind, subject, body) SELECT id, 'subject', subject, '' FROM tickets;
+         INSERT INTO search_docs (ticket_id, kind, subject, body) SELECT ticket_id, kind, '', body FROM messages;",
+        &mut tx,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
 
 async fn migrate(pool: &SqlitePool) -> Result<()> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -248,7 +215,7 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     )
     .execute(&mut *tx)
     .await?;
-    shared::apply_migrations(&mut tx, MIGRATIONS).await?;
+    crate::rows::apply_migrations(&mut *tx, MIGRATIONS).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -496,8 +496,8 @@ pub async fn escalation_draft(
     let agent = caller.require_agent()?;
     let ticket = visible_ticket(&state, &caller, &id).await?;
     let plan = state
-        .store
-        .handoff_plan(
+        .desk
+        .handoff_draft(
             ticket.id,
             q.reason.unwrap_or(EscalationReason::AgentRequest),
             now(),
@@ -596,7 +596,7 @@ pub async fn escalate(
         None => None,
     };
     let after = state
-        .store
+        .desk
         .escalate(EscalationRequest {
             ticket_id: ticket.id,
             reason: body.reason,
@@ -678,8 +678,8 @@ pub async fn move_down(
     caller.require_role(Role::Manager)?;
     let ticket = visible_ticket(&state, &caller, &id).await?;
     let after = state
-        .store
-        .move_down(Descent {
+        .desk
+        .descend(Descent {
             ticket_id: ticket.id,
             note: body.note,
             actor: caller.actor(),
@@ -733,7 +733,7 @@ pub async fn set_presence(
         ));
     }
     let (agent, moved) = state
-        .store
+        .desk
         .set_presence(id, body.present, caller.actor(), now())
         .await?;
     Ok(Json(PresenceResult {
@@ -778,7 +778,7 @@ pub async fn set_demeanor(
         return Err(ApiError::not_found("message"));
     }
     let after = state
-        .store
+        .desk
         .set_demeanor(message, body.demeanor, caller.actor(), now())
         .await?;
     Ok(Json(after.into()))
@@ -804,7 +804,7 @@ pub async fn sweep(
     caller: Caller,
 ) -> Result<Json<SweepView>, ApiError> {
     caller.require_role(Role::Admin)?;
-    let r = state.store.sweep_sla(now(), 500).await?;
+    let r = state.desk.sweep_sla(now(), 500).await?;
     Ok(Json(SweepView {
         examined: r.examined,
         warned: r.warned,

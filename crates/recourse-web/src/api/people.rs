@@ -413,7 +413,7 @@ pub async fn update_agent(
     if body.active == Some(false) {
         // Going away first hands their open tickets to colleagues on the same rung.
         state
-            .store
+            .desk
             .set_presence(id, false, caller.actor(), now)
             .await?;
     }

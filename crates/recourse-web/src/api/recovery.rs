@@ -616,7 +616,7 @@ pub async fn inconsolable(
     let note = Body::parse(&body.note)?;
     // The note first (it explains the close), then the close itself.
     state
-        .store
+        .desk
         .add_message(NewMessage {
             ticket_id: ticket.id,
             kind: MessageKind::Note,
@@ -629,8 +629,8 @@ pub async fn inconsolable(
         })
         .await?;
     let after = state
-        .store
-        .update_ticket(
+        .desk
+        .change_ticket(
             ticket.id,
             TicketChange {
                 status: Some(Status::Closed),

@@ -85,8 +85,8 @@ pub async fn create_ticket(
         }
     };
     let ticket = state
-        .store
-        .create_ticket(NewTicket {
+        .desk
+        .open_ticket(NewTicket {
             customer,
             subject,
             body: text,
@@ -398,8 +398,8 @@ pub async fn patch_ticket(
         outcome: body.outcome,
     };
     let ticket = state
-        .store
-        .update_ticket(id, change, caller.actor(), now())
+        .desk
+        .change_ticket(id, change, caller.actor(), now())
         .await?;
     super::recovery::invite_to_survey(&state, &ticket).await?;
     Ok(Json(ticket.into()))
@@ -451,7 +451,7 @@ pub async fn post_message(
     };
     let demeanor = super::judge::reading_for(kind, text.as_str());
     let (message, ticket) = state
-        .store
+        .desk
         .add_message(NewMessage {
             ticket_id: ticket.id,
             kind,

@@ -226,8 +226,8 @@ impl TestApp {
             .upsert_customer(&EmailAddress::parse(email).unwrap(), None, Millis(1))
             .await
             .unwrap();
-        self.store
-            .create_ticket(NewTicket {
+        recourse_desk::Desk::new(self.store.clone())
+            .open_ticket(NewTicket {
                 customer: c.id.into(),
                 subject: Subject::parse(subject).unwrap(),
                 body: Body::parse(body).unwrap(),

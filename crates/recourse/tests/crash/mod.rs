@@ -193,8 +193,8 @@ pub fn run(db_args: Vec<String>, url: String) {
         let long_ago = recourse_domain::sla::parse_instant("2026-11-16T10:00:00Z").unwrap();
         let mut due = Vec::new();
         for i in 0..300 {
-            let t = store
-                .create_ticket(recourse_store::NewTicket {
+            let t = recourse_desk::Desk::new(store.clone())
+                .open_ticket(recourse_store::NewTicket {
                     customer: ada.id.into(),
                     subject: Subject::parse(&format!("Overdue {i}")).unwrap(),
                     body: Body::parse("Still waiting.").unwrap(),

@@ -1,0 +1,137 @@
+//! The use cases these stories exercise live in the desk (`recourse-desk`); the stories
+//! reach them through this adapter, which keeps the store's error type the stories
+//! match on. (A refusal the desk adds, `Forbidden`, reads as a conflict here.)
+
+use std::sync::Arc;
+
+use recourse_desk::{Desk, DeskError};
+use recourse_domain::{
+    Actor, Agent, AgentId, Demeanor, EscalationReason, Message, MessageId, Millis, Ticket,
+    TicketChange, TicketId,
+};
+use recourse_store::{
+    Descent, EscalationRequest, HandoffPlan, NewMessage, NewTicket, Store, StoreError, SweepReport,
+};
+
+fn store_error(e: DeskError) -> StoreError {
+    match e {
+        DeskError::Store(e) => e,
+        DeskError::Forbidden(why) => StoreError::Conflict(why.into()),
+    }
+}
+
+#[allow(dead_code)]
+pub(crate) trait UseCases {
+    async fn create_ticket(&self, t: NewTicket) -> Result<Ticket, StoreError>;
+    async fn add_message(&self, m: NewMessage) -> Result<(Message, Ticket), StoreError>;
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: TicketChange,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket, StoreError>;
+    async fn handoff_plan(
+        &self,
+        id: TicketId,
+        reason: EscalationReason,
+        now: Millis,
+    ) -> Result<HandoffPlan, StoreError>;
+    async fn escalate(&self, r: EscalationRequest) -> Result<Ticket, StoreError>;
+    async fn move_down(&self, r: Descent) -> Result<Ticket, StoreError>;
+    async fn set_presence(
+        &self,
+        agent: AgentId,
+        present: bool,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<(Agent, Vec<TicketId>), StoreError>;
+    async fn set_demeanor(
+        &self,
+        message: MessageId,
+        demeanor: Demeanor,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket, StoreError>;
+    async fn sweep_sla(&self, now: Millis, limit: i64) -> Result<SweepReport, StoreError>;
+}
+
+impl UseCases for Arc<Store> {
+    async fn create_ticket(&self, t: NewTicket) -> Result<Ticket, StoreError> {
+        Desk::new(self.clone())
+            .open_ticket(t)
+            .await
+            .map_err(store_error)
+    }
+    async fn add_message(&self, m: NewMessage) -> Result<(Message, Ticket), StoreError> {
+        Desk::new(self.clone())
+            .add_message(m)
+            .await
+            .map_err(store_error)
+    }
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: TicketChange,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket, StoreError> {
+        Desk::new(self.clone())
+            .change_ticket(id, change, actor, now)
+            .await
+            .map_err(store_error)
+    }
+    async fn handoff_plan(
+        &self,
+        id: TicketId,
+        reason: EscalationReason,
+        now: Millis,
+    ) -> Result<HandoffPlan, StoreError> {
+        Desk::new(self.clone())
+            .handoff_draft(id, reason, now)
+            .await
+            .map_err(store_error)
+    }
+    async fn escalate(&self, r: EscalationRequest) -> Result<Ticket, StoreError> {
+        Desk::new(self.clone())
+            .escalate(r)
+            .await
+            .map_err(store_error)
+    }
+    async fn move_down(&self, r: Descent) -> Result<Ticket, StoreError> {
+        Desk::new(self.clone())
+            .descend(r)
+            .await
+            .map_err(store_error)
+    }
+    async fn set_presence(
+        &self,
+        agent: AgentId,
+        present: bool,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<(Agent, Vec<TicketId>), StoreError> {
+        Desk::new(self.clone())
+            .set_presence(agent, present, actor, now)
+            .await
+            .map_err(store_error)
+    }
+    async fn set_demeanor(
+        &self,
+        message: MessageId,
+        demeanor: Demeanor,
+        actor: Actor,
+        now: Millis,
+    ) -> Result<Ticket, StoreError> {
+        Desk::new(self.clone())
+            .set_demeanor(message, demeanor, actor, now)
+            .await
+            .map_err(store_error)
+    }
+    async fn sweep_sla(&self, now: Millis, limit: i64) -> Result<SweepReport, StoreError> {
+        Desk::new(self.clone())
+            .sweep_sla(now, limit)
+            .await
+            .map_err(store_error)
+    }
+}
