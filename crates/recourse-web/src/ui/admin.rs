@@ -22,7 +22,7 @@ use recourse_store::TicketFilter;
 
 use super::{PostForm, Session, error_response, go_to, render, when};
 use crate::AppState;
-use crate::api::{ladder, mail, people, recovery, views};
+use crate::api::{mail, people, recovery, settings, views, webhooks};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 
@@ -537,7 +537,7 @@ async fn ladder_view(
     let rungs = match typed {
         Some(r) => r,
         None => {
-            let l = ladder::get_ladder(State(state.clone()), s.caller())
+            let l = settings::get_ladder(State(state.clone()), s.caller())
                 .await?
                 .0;
             let mut rows: Vec<RungRow> = l
@@ -567,7 +567,9 @@ async fn ladder_view(
     let rules = match typed_rules {
         Some(r) => r,
         None => {
-            let r = ladder::get_rules(State(state.clone()), s.caller()).await?.0;
+            let r = settings::get_rules(State(state.clone()), s.caller())
+                .await?
+                .0;
             RulesForm {
                 repeated_contact_after: r.repeated_contact_after.to_string(),
                 angry_after_interventions: r.angry_after_interventions.to_string(),
@@ -633,17 +635,17 @@ async fn save_ladder(State(state): State<AppState>, f: PostForm<Pairs>) -> Respo
             if !r.existing && r.name.is_empty() && r.title.is_empty() {
                 continue;
             }
-            rungs.push(ladder::RungBody {
+            rungs.push(settings::RungBody {
                 name: r.name.clone(),
                 role: parse_word(&r.role, Role::parse)?,
                 min_experience: parse_word(&r.experience, Experience::parse)?,
                 title: r.title.clone(),
             });
         }
-        let _ = ladder::put_ladder(
+        let _ = settings::put_ladder(
             State(state.clone()),
             f.session.caller(),
-            ApiJson(ladder::LadderBody { rungs }),
+            ApiJson(settings::LadderBody { rungs }),
         )
         .await?;
         Ok(())
@@ -674,7 +676,7 @@ async fn save_rules(State(state): State<AppState>, f: PostForm<Pairs>) -> Respon
     };
     let result = async {
         admins_only(&f.session)?;
-        let body = ladder::RulesBody {
+        let body = settings::RulesBody {
             repeated_contact_after: whole_number(
                 &typed.repeated_contact_after,
                 "Repeated contact",
@@ -686,7 +688,8 @@ async fn save_rules(State(state): State<AppState>, f: PostForm<Pairs>) -> Respon
             abuse_to_top: typed.abuse_to_top,
             ping_pong_after: whole_number(&typed.ping_pong_after, "Passed around after")?,
         };
-        let _ = ladder::put_rules(State(state.clone()), f.session.caller(), ApiJson(body)).await?;
+        let _ =
+            settings::put_rules(State(state.clone()), f.session.caller(), ApiJson(body)).await?;
         Ok(())
     }
     .await;
@@ -767,10 +770,10 @@ async fn sla_view(
     let policy = match policy {
         Some(p) => p,
         None => {
-            let p = ladder::get_sla_policy(State(state.clone()), s.caller())
+            let p = settings::get_sla_policy(State(state.clone()), s.caller())
                 .await?
                 .0;
-            let row = |priority, t: &ladder::SlaTargetBody| TargetRow {
+            let row = |priority, t: &settings::SlaTargetBody| TargetRow {
                 priority,
                 first_response: t.first_response_minutes.to_string(),
                 next_update: t.next_update_minutes.to_string(),
@@ -790,7 +793,7 @@ async fn sla_view(
     let calendar = match calendar {
         Some(c) => c,
         None => {
-            let c = ladder::get_calendar(State(state.clone()), s.caller())
+            let c = settings::get_calendar(State(state.clone()), s.caller())
                 .await?
                 .0;
             let days = DAYS
@@ -857,7 +860,7 @@ async fn save_policy(State(state): State<AppState>, f: PostForm<Pairs>) -> Respo
         let mut t = Vec::new();
         for row in &typed.targets {
             let what = |w: &str| format!("The {} {w} target", row.priority);
-            t.push(ladder::SlaTargetBody {
+            t.push(settings::SlaTargetBody {
                 first_response_minutes: whole_number(&row.first_response, &what("first response"))?,
                 next_update_minutes: whole_number(&row.next_update, &what("next update"))?,
                 resolution_minutes: whole_number(&row.resolution, &what("resolution"))?,
@@ -865,15 +868,15 @@ async fn save_policy(State(state): State<AppState>, f: PostForm<Pairs>) -> Respo
         }
         let mut t = t.into_iter();
         let mut next = || t.next().expect("four priorities");
-        let body = ladder::SlaPolicyBody {
+        let body = settings::SlaPolicyBody {
             warn_before_minutes: whole_number(&typed.warn_before, "The warning time")?,
             low: next(),
             normal: next(),
             high: next(),
             urgent: next(),
         };
-        let _ =
-            ladder::put_sla_policy(State(state.clone()), f.session.caller(), ApiJson(body)).await?;
+        let _ = settings::put_sla_policy(State(state.clone()), f.session.caller(), ApiJson(body))
+            .await?;
         Ok(())
     }
     .await;
@@ -911,14 +914,14 @@ async fn save_calendar(State(state): State<AppState>, f: PostForm<Pairs>) -> Res
                         ),
                     ));
                 };
-                hours.push(ladder::OpeningHoursBody {
+                hours.push(settings::OpeningHoursBody {
                     days: vec![d.day.to_owned()],
                     open: open.trim().to_owned(),
                     close: close.trim().to_owned(),
                 });
             }
         }
-        let body = ladder::CalendarBody {
+        let body = settings::CalendarBody {
             time_zone: typed.time_zone.clone(),
             hours,
             holidays: typed
@@ -929,7 +932,7 @@ async fn save_calendar(State(state): State<AppState>, f: PostForm<Pairs>) -> Res
                 .map(str::to_owned)
                 .collect(),
         };
-        let _ = ladder::put_calendar(State(state.clone()), f.session.caller(), ApiJson(body)).await?;
+        let _ = settings::put_calendar(State(state.clone()), f.session.caller(), ApiJson(body)).await?;
         Ok(())
     }
     .await;
@@ -1329,7 +1332,7 @@ async fn templates_view(
     typed: Option<(String, String, Option<String>, Option<String>)>,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let stored = ladder::list_templates(State(state.clone()), s.caller())
+    let stored = settings::list_templates(State(state.clone()), s.caller())
         .await?
         .0;
     let (sample, values) = sample_values(state, s).await?;
@@ -1436,14 +1439,14 @@ async fn save_template(
     let result = async {
         admins_only(s)?;
         if reset {
-            let _ =
-                ladder::reset_template(State(state.clone()), s.caller(), Path(key.clone())).await?;
+            let _ = settings::reset_template(State(state.clone()), s.caller(), Path(key.clone()))
+                .await?;
         } else {
-            let _ = ladder::put_template(
+            let _ = settings::put_template(
                 State(state.clone()),
                 s.caller(),
                 Path(key.clone()),
-                ApiJson(ladder::TemplateBody { body: body.clone() }),
+                ApiJson(settings::TemplateBody { body: body.clone() }),
             )
             .await?;
         }
@@ -1521,7 +1524,7 @@ async fn webhooks_view(
     secret: Option<String>,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let hooks = ladder::list_webhooks(State(state.clone()), s.caller())
+    let hooks = webhooks::list_webhooks(State(state.clone()), s.caller())
         .await?
         .0;
     let mut rows = Vec::with_capacity(hooks.len());
@@ -1601,10 +1604,10 @@ async fn add_webhook(State(state): State<AppState>, f: PostForm<Pairs>) -> Respo
     let s = &f.session;
     let r = async {
         admins_only(s)?;
-        let made = ladder::create_webhook(
+        let made = webhooks::create_webhook(
             State(state.clone()),
             s.caller(),
-            ApiJson(ladder::CreateWebhook {
+            ApiJson(webhooks::CreateWebhook {
                 url: url.clone(),
                 events: events.clone(),
             }),
@@ -1644,7 +1647,7 @@ async fn delete_webhook(
 ) -> Response {
     let result = async {
         admins_only(&f.session)?;
-        ladder::delete_webhook(State(state.clone()), f.session.caller(), Path(id)).await?;
+        webhooks::delete_webhook(State(state.clone()), f.session.caller(), Path(id)).await?;
         Ok(())
     }
     .await;
