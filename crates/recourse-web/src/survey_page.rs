@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::recovery::{SurveyBody, SurveyView, answer, survey_for_page};
+use crate::api::surveys::{SurveyBody, SurveyView, answer, survey_for_page};
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -2,14 +2,19 @@
 //! route without an OpenAPI description cannot be added by accident.
 
 pub(crate) mod canned;
+pub(crate) mod customers;
+pub(crate) mod escalations;
 pub(crate) mod judge;
-pub(crate) mod ladder;
 pub(crate) mod mail;
 pub(crate) mod people;
 pub(crate) mod recovery;
+pub(crate) mod reports;
+pub(crate) mod settings;
+pub(crate) mod surveys;
 mod system;
 pub(crate) mod tickets;
 pub(crate) mod views;
+pub(crate) mod webhooks;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -68,21 +73,24 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::post_message))
         .routes(routes!(tickets::post_intervention))
         .routes(routes!(tickets::search))
-        .routes(routes!(ladder::escalate, ladder::list_escalations))
-        .routes(routes!(ladder::escalation_draft))
-        .routes(routes!(ladder::move_down))
-        .routes(routes!(ladder::set_demeanor))
-        .routes(routes!(ladder::get_ladder, ladder::put_ladder))
-        .routes(routes!(ladder::get_sla_policy, ladder::put_sla_policy))
-        .routes(routes!(ladder::get_calendar, ladder::put_calendar))
-        .routes(routes!(ladder::get_rules, ladder::put_rules))
-        .routes(routes!(ladder::list_templates))
-        .routes(routes!(ladder::put_template, ladder::reset_template))
-        .routes(routes!(ladder::sweep))
-        .routes(routes!(ladder::set_presence))
-        .routes(routes!(ladder::list_webhooks, ladder::create_webhook))
-        .routes(routes!(ladder::delete_webhook))
-        .routes(routes!(ladder::webhook_deliveries))
+        .routes(routes!(
+            escalations::escalate,
+            escalations::list_escalations
+        ))
+        .routes(routes!(escalations::escalation_draft))
+        .routes(routes!(escalations::move_down))
+        .routes(routes!(tickets::set_demeanor))
+        .routes(routes!(settings::get_ladder, settings::put_ladder))
+        .routes(routes!(settings::get_sla_policy, settings::put_sla_policy))
+        .routes(routes!(settings::get_calendar, settings::put_calendar))
+        .routes(routes!(settings::get_rules, settings::put_rules))
+        .routes(routes!(settings::list_templates))
+        .routes(routes!(settings::put_template, settings::reset_template))
+        .routes(routes!(escalations::sweep))
+        .routes(routes!(people::set_presence))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(webhooks::webhook_deliveries))
         .routes(routes!(recovery::cant_help, recovery::list_cant_help))
         .routes(routes!(recovery::review))
         .routes(routes!(recovery::review_queue))
@@ -97,10 +105,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recovery::inconsolable))
         .routes(routes!(recovery::reveal))
         .routes(routes!(recovery::hand_off))
-        .routes(routes!(recovery::get_customer))
-        .routes(routes!(recovery::set_supervision))
-        .routes(routes!(recovery::get_survey, recovery::put_survey))
-        .routes(routes!(recovery::summary))
+        .routes(routes!(customers::get_customer))
+        .routes(routes!(customers::set_supervision))
+        .routes(routes!(surveys::get_survey, surveys::put_survey))
+        .routes(routes!(reports::summary))
         .routes(routes!(
             canned::list_canned_replies,
             canned::create_canned_reply

@@ -6,8 +6,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use recourse_domain::{EmailAddress, PersonName, Role, Tag, TeamId};
+use recourse_domain::{AgentId, EmailAddress, PersonName, Role, Tag, TeamId};
 use recourse_store::{AgentChange, NewAgent, NewApiToken, NewSession, Principal};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::views::*;
 use crate::auth::{self, Caller, Via};
@@ -489,4 +491,50 @@ pub async fn create_team(
             name: t.name,
         }),
     ))
+}
+
+// ---------- presence ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceBody {
+    /// `false` marks the agent away: no new work, and their active tickets are handed on.
+    pub present: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PresenceResult {
+    pub agent: AgentView,
+    /// Tickets handed on because the agent went away.
+    pub reassigned: Vec<i64>,
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/agents/{id}/presence", tag = "agents",
+    params(("id" = i64, Path, description = "Agent id")),
+    request_body = PresenceBody,
+    responses((status = 200, body = PresenceResult), (status = 403, description = "Yourself, or a manager for anyone", body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn set_presence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PresenceBody>,
+) -> Result<Json<PresenceResult>, ApiError> {
+    let me = caller.require_agent()?;
+    let id = AgentId(parse_id(&id, "agent")?);
+    if id != me.id && !me.role.at_least(Role::Manager) {
+        return Err(ApiError::forbidden(
+            "Agents set their own presence; a manager may set anyone's.",
+        ));
+    }
+    let (agent, moved) = state
+        .desk
+        .set_presence(id, body.present, caller.actor(), now())
+        .await?;
+    Ok(Json(PresenceResult {
+        agent: agent.into(),
+        reassigned: moved.into_iter().map(|t| t.0).collect(),
+    }))
 }

@@ -6,15 +6,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use recourse_domain::{
-    AgentId, Body, EmailAddress, EventKind, MessageKind, Need, PersonName, Priority, Status,
-    Subject, Tag, Ticket, TicketChange, TicketId,
+    AgentId, Body, Demeanor, EmailAddress, EventKind, MessageId, MessageKind, Need, PersonName,
+    Priority, Status, Subject, Tag, Ticket, TicketChange, TicketId,
 };
 use recourse_store::{
     AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter, TicketFlag,
     TicketFor,
 };
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::views::*;
 use crate::auth::Caller;
@@ -401,7 +401,7 @@ pub async fn patch_ticket(
         .desk
         .change_ticket(id, change, caller.actor(), now())
         .await?;
-    super::recovery::invite_to_survey(&state, &ticket).await?;
+    super::surveys::invite_to_survey(&state, &ticket).await?;
     Ok(Json(ticket.into()))
 }
 
@@ -559,4 +559,48 @@ pub async fn search(
             })
             .collect(),
     }))
+}
+
+// ---------- demeanor readings ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemeanorBody {
+    #[schema(schema_with = words::demeanor)]
+    pub demeanor: Demeanor,
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/tickets/{id}/messages/{message_id}/demeanor", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket id"), ("message_id" = i64, Path, description = "Message id")),
+    request_body = DemeanorBody,
+    responses(
+        (status = 200, description = "Recorded; the automatic rules ran on it", body = TicketView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn set_demeanor(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, message_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<DemeanorBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    caller.require_agent()?;
+    let ticket = visible_ticket(&state, &caller, &id).await?;
+    let message = MessageId(parse_id(&message_id, "message")?);
+    let belongs = state
+        .store
+        .messages(ticket.id)
+        .await?
+        .iter()
+        .any(|m| m.id == message);
+    if !belongs {
+        return Err(ApiError::not_found("message"));
+    }
+    let after = state
+        .desk
+        .set_demeanor(message, body.demeanor, caller.actor(), now())
+        .await?;
+    Ok(Json(after.into()))
 }

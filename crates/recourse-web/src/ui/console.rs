@@ -21,7 +21,7 @@ use serde_json::json;
 use super::{PostForm, Session, error_response, go_to, render, until, when, words};
 use crate::AppState;
 use crate::api::views::{MessageView, TicketPage, TicketView};
-use crate::api::{canned, judge, ladder, recovery, tickets};
+use crate::api::{canned, escalations, judge, recovery, tickets};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 
@@ -866,11 +866,11 @@ async fn escalate_form(
         Ok(t) => t,
         Err(e) => return error_response(&headers, &s, &e, &back),
     };
-    let draft = ladder::escalation_draft(
+    let draft = escalations::escalation_draft(
         State(state),
         s.caller(),
         Path(id),
-        ApiQuery(ladder::DraftQuery {
+        ApiQuery(escalations::DraftQuery {
             reason: Some(reason),
         }),
     )
@@ -916,13 +916,13 @@ async fn escalate(
             return error_response(&f.headers, &f.session, &e, &back);
         }
     };
-    let body = ladder::PostEscalation {
+    let body = escalations::PostEscalation {
         reason,
         note: Some(f.form.note.clone()),
         message: Some(f.form.message.clone()),
         assignee_id: None,
     };
-    match ladder::escalate(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
+    match escalations::escalate(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
         Ok(_) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }

@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::{PostForm, Session, error_response, go_to, render, when, words};
 use crate::AppState;
-use crate::api::recovery;
 use crate::api::views::TicketView;
+use crate::api::{recovery, reports};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 
@@ -236,12 +236,12 @@ async fn report_data(
         .filter(|t| !t.is_empty())
         .map(|t| crate::extract::parse_id(t, "team"))
         .transpose()?;
-    let params = recovery::ReportParams {
+    let params = reports::ReportParams {
         from: day(q.from.as_deref()),
         to: day(q.to.as_deref()),
         team,
     };
-    let r = recovery::summary(State(state.clone()), s.caller(), ApiQuery(params))
+    let r = reports::summary(State(state.clone()), s.caller(), ApiQuery(params))
         .await?
         .0;
     let from = r.from.get(..10).unwrap_or_default().to_owned();

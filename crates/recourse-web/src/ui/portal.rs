@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use super::{csrf_checked_form, csrf_failed, render, when};
 use crate::AppState;
 use crate::api::views::{CreateTicket, PostMessage, TicketView};
-use crate::api::{recovery, tickets};
+use crate::api::{surveys, tickets};
 use crate::auth::{self, Caller, Via, constant_time_eq};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientIp};
@@ -776,14 +776,14 @@ async fn answer_survey(
                 "Please choose one answer for each question.",
             ));
         };
-        let body = recovery::SurveyBody {
+        let body = surveys::SurveyBody {
             product: p,
             pleasantness: pl,
             competence: c,
             recommend: r,
             comment: Some(a.comment.clone()),
         };
-        recovery::answer_by_hash(&state, &hash, body).await?;
+        surveys::answer_by_hash(&state, &hash, body).await?;
         Ok(())
     }
     .await;
