@@ -10,10 +10,6 @@ on_both! {
     concurrent_changes_to_one_ticket_all_apply_and_none_is_lost,
 }
 
-// ---------------------------------------------------------------------------------------
-// 6b. Concurrent writers: every change applies to the latest state, none is lost
-// ---------------------------------------------------------------------------------------
-
 async fn concurrent_changes_to_one_ticket_all_apply_and_none_is_lost(db: &TestDb) {
     let s = &db.store;
     let ada = customer(s, "ada@example.com").await;

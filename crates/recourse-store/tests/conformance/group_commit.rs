@@ -1,23 +1,18 @@
-//! SQLite group commit.
+//! SQLite group commit (SQLite only: PostgreSQL commits each transaction itself).
 
 use recourse_domain::{Actor, Outcome};
-use recourse_store::{SqliteStore, TicketChange};
-use std::sync::Arc;
+use recourse_store::TicketChange;
 
 use crate::harness::*;
-
-// ---------------------------------------------------------------------------------------
-// SQLite group commit
-// ---------------------------------------------------------------------------------------
 
 /// Concurrent writes share commits; a write that fails in the middle of a shared batch
 /// leaves nothing behind and takes no other write with it; what was acknowledged is in
 /// the file when it is opened again.
 #[tokio::test]
-async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
+async fn concurrent_writes_share_commits_and_a_failing_one_takes_no_other_with_it() {
     let dir = std::env::temp_dir().join(format!("recourse-group-{}", unique_suffix()));
     let file = dir.join("recourse.db");
-    let sqlite = Arc::new(SqliteStore::open(&file).await.unwrap());
+    let sqlite = open_sqlite(&file).await;
     let s = shared_sqlite(&sqlite);
     let ada = customer(&s, "ada@acme.example").await;
     let fixed = ticket(&s, ada.id, "Fixed", "stays as it is", t(1)).await;
@@ -75,7 +70,7 @@ async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
     // Reopened from the file: every acknowledged ticket is there.
     drop(s);
     drop(sqlite);
-    let reopened = shared(SqliteStore::open(&file).await.unwrap());
+    let reopened = shared_sqlite(&open_sqlite(&file).await);
     assert_eq!(reopened.count_rows("tickets").await.unwrap(), 49);
     std::fs::remove_dir_all(dir).ok();
 }
@@ -84,7 +79,7 @@ async fn sqlite_group_commit_shares_commits_and_isolates_failures() {
 /// dropped without commit), all at once: every committed write is kept, none of the
 /// abandoned ones.
 #[tokio::test]
-async fn sqlite_group_commit_keeps_commits_among_abandoned_writes() {
+async fn committed_writes_are_kept_among_abandoned_ones() {
     let db = TestDb::sqlite().await;
     let s = db.store.clone();
     let mut known = Vec::new();

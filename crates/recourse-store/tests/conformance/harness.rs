@@ -1,19 +1,19 @@
-//! The harness: one fresh, migrated database per test, on each backend.
+//! The harness: one fresh, migrated database per test, on each backend, and the
+//! fixtures several areas share.
 
+use recourse_domain::recovery::{CantHelp, CantHelpReason};
 use recourse_domain::{
-    Actor, Body, Channel, Customer, CustomerId, EmailAddress, EscalationReason, Experience,
-    MessageKind, Millis, PersonName, Priority, Role, Subject, Tag, TicketId,
+    Actor, Agent, Body, Channel, Customer, CustomerId, EmailAddress, EscalationReason, Experience,
+    MessageKind, Millis, Need, PersonName, Priority, Role, Subject, Tag, Ticket, TicketId,
 };
-use recourse_domain::{Agent, Ticket};
-use recourse_store::EscalationRequest;
 use recourse_store::{
-    Backend, NewAgent, NewMessage, NewTicket, PgStore, SearchQuery, SqliteStore, Store,
-    TicketChange, TicketFilter,
+    Backend, CantHelpRequest, EscalationRequest, NewAgent, NewMessage, NewTicket, PgStore,
+    SearchQuery, SqliteStore, Store, TicketChange, TicketFilter,
 };
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,12 @@ pub fn shared<T: Store + 'static>(store: T) -> S {
 /// statistics).
 pub fn shared_sqlite(store: &Arc<SqliteStore>) -> S {
     store.clone()
+}
+
+/// Opens (creating and migrating) the SQLite store in `file` as itself, for what only it
+/// has (its group-commit statistics). Tests otherwise use [`TestDb`].
+pub async fn open_sqlite(file: &Path) -> Arc<SqliteStore> {
+    Arc::new(SqliteStore::open(file).await.expect("open SQLite store"))
 }
 
 /// Where a test database lives, so a story can reach it without going through the store.
@@ -213,6 +219,43 @@ macro_rules! on_both {
     };
 }
 
+/// Makes two tests out of each named `async fn(source: &TestDb, target: &TestDb)` of the
+/// calling module: from SQLite to PostgreSQL (`<module>::sqlite_to_postgres::<name>`) and
+/// back (`<module>::postgres_to_sqlite::<name>`). Both need PostgreSQL.
+macro_rules! both_directions {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite_to_postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let Some(target) = $crate::harness::TestDb::postgres().await else {
+                        return;
+                    };
+                    let source = $crate::harness::TestDb::sqlite().await;
+                    super::$test(&source, &target).await;
+                    source.cleanup().await;
+                    target.cleanup().await;
+                }
+            )+
+        }
+
+        mod postgres_to_sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let Some(source) = $crate::harness::TestDb::postgres().await else {
+                        return;
+                    };
+                    let target = $crate::harness::TestDb::sqlite().await;
+                    super::$test(&source, &target).await;
+                    source.cleanup().await;
+                    target.cleanup().await;
+                }
+            )+
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
@@ -360,7 +403,7 @@ pub fn event_names(events: &[recourse_domain::Event]) -> Vec<&'static str> {
 
 // ---------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------
-// 9. The escalation ladder
+// Fixtures shared by several areas
 // ---------------------------------------------------------------------------------------
 
 /// A moment by its RFC 3339 name, for the business-hours stories.
@@ -388,6 +431,42 @@ pub fn escalation(
         note: None,
         message: None,
         assignee: None,
+        channel: Channel::Console,
+        actor: by,
+        now,
+    }
+}
+
+/// Ada's ticket about a broken kettle, with messy subject and tags, at `t(10)`.
+pub async fn kettle(s: &S, ada: &Customer) -> Ticket {
+    let mut new = new_ticket(
+        ada.id,
+        "  Kettle\r\n arrived   broken ",
+        "The spout came off.\n\nPhotos attached.",
+        &["Billing", "billing", " Late-Delivery "],
+        t(10),
+    );
+    new.need = Need::parse("a kettle that pours").unwrap();
+    s.create_ticket(new).await.unwrap()
+}
+
+pub fn explained(partial: Option<&str>) -> CantHelp {
+    CantHelp {
+        reason: CantHelpReason::CompanyPolicy,
+        explanation: "Opened food cannot be returned, for hygiene reasons.".into(),
+        partial_solution: partial.map(String::from),
+        no_partial_justification: partial
+            .is_none()
+            .then(|| "The customer wants a cash refund we are not allowed to give.".into()),
+        third_party: None,
+        handoff_summary: None,
+    }
+}
+
+pub fn cant(ticket: TicketId, c: CantHelp, by: Actor, now: Millis) -> CantHelpRequest {
+    CantHelpRequest {
+        ticket_id: ticket,
+        cant_help: c,
         channel: Channel::Console,
         actor: by,
         now,

@@ -1,13 +1,13 @@
 //! When we can't help: can't-help, transfer, referral, survey.
 
 use recourse_domain::Agent;
-use recourse_domain::recovery::{CantHelp, CantHelpReason, SurveyAnswer, ThirdParty};
+use recourse_domain::recovery::{CantHelpReason, SurveyAnswer, ThirdParty};
 use recourse_domain::{
     Actor, AgentId, Channel, Customer, Demeanor, EscalationReason, Experience, LadderError,
     MessageKind, Millis, Outcome, Role, Status, TicketId,
 };
 use recourse_store::{
-    CantHelpRequest, CantHelpReview, NewAlternative, ReferralRequest, TicketFlag, TransferRequest,
+    CantHelpReview, NewAlternative, ReferralRequest, TicketFlag, TransferRequest,
 };
 use recourse_store::{StoreError, TicketFilter};
 
@@ -29,29 +29,6 @@ on_both! {
     only_the_holder_can_hand_a_ticket_off_and_needs_no_reason,
     a_supervised_customers_new_tickets_start_with_a_manager,
     one_survey_per_ended_ticket_answered_by_token_and_editable_for_a_week,
-}
-
-pub fn explained(partial: Option<&str>) -> CantHelp {
-    CantHelp {
-        reason: CantHelpReason::CompanyPolicy,
-        explanation: "Opened food cannot be returned, for hygiene reasons.".into(),
-        partial_solution: partial.map(String::from),
-        no_partial_justification: partial
-            .is_none()
-            .then(|| "The customer wants a cash refund we are not allowed to give.".into()),
-        third_party: None,
-        handoff_summary: None,
-    }
-}
-
-pub fn cant(ticket: TicketId, c: CantHelp, by: Actor, now: Millis) -> CantHelpRequest {
-    CantHelpRequest {
-        ticket_id: ticket,
-        cant_help: c,
-        channel: Channel::Console,
-        actor: by,
-        now,
-    }
 }
 
 fn transfer_to(ticket: TicketId, agent: AgentId, by: Actor, now: Millis) -> TransferRequest {

@@ -17,7 +17,7 @@ async fn a_new_ticket_is_routed_to_the_one_agent_present_on_the_first_rung(db: &
         .await
         .unwrap();
     let grace = agent(s, "grace@example.com", "Grace Hopper").await;
-    let created = crate::tickets::kettle(s, &ada).await;
+    let created = kettle(s, &ada).await;
     // Routed on arrival to the one agent present on the first rung.
     assert_eq!(
         (created.assignee_id, created.team_id, created.outcome),

@@ -48,19 +48,6 @@ async fn people(s: &S) -> People {
     People { ada, other, grace }
 }
 
-/// Ada's ticket about a broken kettle, with messy subject and tags, at `t(10)`.
-pub async fn kettle(s: &S, ada: &Customer) -> Ticket {
-    let mut new = new_ticket(
-        ada.id,
-        "  Kettle\r\n arrived   broken ",
-        "The spout came off.\n\nPhotos attached.",
-        &["Billing", "billing", " Late-Delivery "],
-        t(10),
-    );
-    new.need = Need::parse("a kettle that pours").unwrap();
-    s.create_ticket(new).await.unwrap()
-}
-
 /// Ada's kettle ticket and Bob's second one; on the kettle, Grace's reply, her note, her
 /// reply asking the customer (pending) and Ada's answer.
 struct Conversation {
