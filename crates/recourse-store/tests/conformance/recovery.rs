@@ -23,12 +23,17 @@ on_both! {
     the_third_transfer_without_an_answer_flags_the_ticket_once,
     a_real_answer_ends_a_run_of_transfers,
     a_transfer_to_an_unknown_agent_or_rung_is_refused,
-    a_referral_goes_from_the_top_rung_only_to_an_active_listed_alternative_and_closes,
+    listed_alternatives_are_saved_and_listed,
+    a_referral_below_the_top_rung_is_refused,
+    a_referral_to_an_unknown_or_inactive_alternative_is_refused,
+    a_referral_from_the_top_rung_closes_as_referred_and_tells_the_customer_where_to_go,
     abusive_words_are_masked_and_revealing_them_is_recorded,
     an_agent_marking_a_message_abusive_masks_it_and_a_correction_unmasks_it,
     only_the_holder_can_hand_a_ticket_off_and_needs_no_reason,
     a_supervised_customers_new_tickets_start_with_a_manager,
-    one_survey_per_ended_ticket_answered_by_token_and_editable_for_a_week,
+    an_ended_ticket_gets_one_survey_and_an_active_one_none,
+    a_survey_is_found_by_its_token,
+    a_survey_answer_can_be_changed_for_a_week_and_no_later,
 }
 
 fn transfer_to(ticket: TicketId, agent: AgentId, by: Actor, now: Millis) -> TransferRequest {
@@ -453,7 +458,160 @@ async fn a_transfer_to_an_unknown_agent_or_rung_is_refused(db: &TestDb) {
     ));
 }
 
-async fn a_referral_goes_from_the_top_rung_only_to_an_active_listed_alternative_and_closes(
+async fn listed_alternatives_are_saved_and_listed(db: &TestDb) {
+    let s = &db.store;
+    let Team { now, .. } = team(s).await;
+    // Referrals: from the top rung only, to a listed alternative, closing as referred.
+    let alt = |name: &str, serves: &[&str], contact: &str| NewAlternative {
+        name: name.into(),
+        serves: tags(serves),
+        contact: contact.into(),
+        notes: String::new(),
+        active: true,
+    };
+    let fixit = s
+        .save_alternative(
+            None,
+            alt("FixIt Repairs", &["repairs"], "https://fixit.example"),
+            now,
+        )
+        .await
+        .unwrap();
+    let grocer = s
+        .save_alternative(None, alt("Fresh Grocer", &["refunds"], "0800 123 456"), now)
+        .await
+        .unwrap();
+    assert_eq!(s.alternatives().await.unwrap().len(), 2);
+    let _ = (fixit, grocer);
+}
+
+async fn a_referral_below_the_top_rung_is_refused(db: &TestDb) {
+    let s = &db.store;
+    let Team {
+        ada, by_mia, now, ..
+    } = team(s).await;
+    let new = |subject: &str, tags: &[&str]| {
+        let s = s.clone();
+        let n = new_ticket(ada.id, subject, "Please help.", tags, now);
+        async move { s.create_ticket(n).await.unwrap() }
+    };
+
+    // Referrals: from the top rung only, to a listed alternative, closing as referred.
+    let alt = |name: &str, serves: &[&str], contact: &str| NewAlternative {
+        name: name.into(),
+        serves: tags(serves),
+        contact: contact.into(),
+        notes: String::new(),
+        active: true,
+    };
+    let fixit = s
+        .save_alternative(
+            None,
+            alt("FixIt Repairs", &["repairs"], "https://fixit.example"),
+            now,
+        )
+        .await
+        .unwrap();
+    let grocer = s
+        .save_alternative(None, alt("Fresh Grocer", &["refunds"], "0800 123 456"), now)
+        .await
+        .unwrap();
+    let _ = grocer;
+    let f = new("Kettle needs repair", &["repairs"]).await;
+    let refer = |ticket, alternative_id| ReferralRequest {
+        ticket_id: ticket,
+        alternative_id,
+        reason: "We sell kettles but we do not repair them.".into(),
+        message: None,
+        agent_name: Some("Mia".into()),
+        channel: Channel::Console,
+        actor: by_mia,
+        now,
+    };
+    assert!(matches!(
+        s.refer(refer(f.id, fixit.id)).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_referral_to_an_unknown_or_inactive_alternative_is_refused(db: &TestDb) {
+    let s = &db.store;
+    let Team {
+        eve,
+        ada,
+        by_jo,
+        by_mia,
+        now,
+        ..
+    } = team(s).await;
+    let new = |subject: &str, tags: &[&str]| {
+        let s = s.clone();
+        let n = new_ticket(ada.id, subject, "Please help.", tags, now);
+        async move { s.create_ticket(n).await.unwrap() }
+    };
+
+    // Referrals: from the top rung only, to a listed alternative, closing as referred.
+    let alt = |name: &str, serves: &[&str], contact: &str| NewAlternative {
+        name: name.into(),
+        serves: tags(serves),
+        contact: contact.into(),
+        notes: String::new(),
+        active: true,
+    };
+    let fixit = s
+        .save_alternative(
+            None,
+            alt("FixIt Repairs", &["repairs"], "https://fixit.example"),
+            now,
+        )
+        .await
+        .unwrap();
+    let grocer = s
+        .save_alternative(None, alt("Fresh Grocer", &["refunds"], "0800 123 456"), now)
+        .await
+        .unwrap();
+    let _ = (fixit, grocer);
+    let f = new("Kettle needs repair", &["repairs"]).await;
+    let refer = |ticket, alternative_id| ReferralRequest {
+        ticket_id: ticket,
+        alternative_id,
+        reason: "We sell kettles but we do not repair them.".into(),
+        message: None,
+        agent_name: Some("Mia".into()),
+        channel: Channel::Console,
+        actor: by_mia,
+        now,
+    };
+    s.escalate(escalation(
+        f.id,
+        EscalationReason::CustomerRequest,
+        by_jo,
+        now,
+    ))
+    .await
+    .unwrap();
+    s.escalate(escalation(
+        f.id,
+        EscalationReason::CustomerRequest,
+        Actor::Agent(eve.id),
+        now,
+    ))
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.refer(refer(f.id, 9999)).await,
+        Err(StoreError::NotFound("alternative"))
+    ));
+    let mut closed_alt = alt("Gone Ltd", &["repairs"], "x");
+    closed_alt.active = false;
+    let gone = s.save_alternative(None, closed_alt, now).await.unwrap();
+    assert!(matches!(
+        s.refer(refer(f.id, gone.id)).await,
+        Err(StoreError::NotFound("alternative"))
+    ));
+}
+
+async fn a_referral_from_the_top_rung_closes_as_referred_and_tells_the_customer_where_to_go(
     db: &TestDb,
 ) {
     let s = &db.store;
@@ -491,7 +649,7 @@ async fn a_referral_goes_from_the_top_rung_only_to_an_active_listed_alternative_
         .save_alternative(None, alt("Fresh Grocer", &["refunds"], "0800 123 456"), now)
         .await
         .unwrap();
-    assert_eq!(s.alternatives().await.unwrap().len(), 2);
+    let _ = grocer;
     let f = new("Kettle needs repair", &["repairs"]).await;
     let refer = |ticket, alternative_id| ReferralRequest {
         ticket_id: ticket,
@@ -503,10 +661,6 @@ async fn a_referral_goes_from_the_top_rung_only_to_an_active_listed_alternative_
         actor: by_mia,
         now,
     };
-    assert!(matches!(
-        s.refer(refer(f.id, fixit.id)).await,
-        Err(StoreError::Conflict(_))
-    ));
     s.escalate(escalation(
         f.id,
         EscalationReason::CustomerRequest,
@@ -523,17 +677,6 @@ async fn a_referral_goes_from_the_top_rung_only_to_an_active_listed_alternative_
     ))
     .await
     .unwrap();
-    assert!(matches!(
-        s.refer(refer(f.id, 9999)).await,
-        Err(StoreError::NotFound("alternative"))
-    ));
-    let mut closed_alt = alt("Gone Ltd", &["repairs"], "x");
-    closed_alt.active = false;
-    let gone = s.save_alternative(None, closed_alt, now).await.unwrap();
-    assert!(matches!(
-        s.refer(refer(f.id, gone.id)).await,
-        Err(StoreError::NotFound("alternative"))
-    ));
     let referred = s.refer(refer(f.id, fixit.id)).await.unwrap();
     assert_eq!(
         (referred.status, referred.outcome),
@@ -548,7 +691,6 @@ async fn a_referral_goes_from_the_top_rung_only_to_an_active_listed_alternative_
         told.contains("We sell kettles but we do not repair them."),
         "{told}"
     );
-    let _ = grocer;
 }
 
 async fn abusive_words_are_masked_and_revealing_them_is_recorded(db: &TestDb) {
@@ -669,7 +811,7 @@ async fn a_supervised_customers_new_tickets_start_with_a_manager(db: &TestDb) {
     assert_eq!(new("And another", &[]).await.rung, "frontline");
 }
 
-async fn one_survey_per_ended_ticket_answered_by_token_and_editable_for_a_week(db: &TestDb) {
+async fn an_ended_ticket_gets_one_survey_and_an_active_one_none(db: &TestDb) {
     let s = &db.store;
     let Team {
         ada, by_jo, now, ..
@@ -710,9 +852,59 @@ async fn one_survey_per_ended_ticket_answered_by_token_and_editable_for_a_week(d
         (invite.kind, invite.author),
         (MessageKind::Reply, Actor::System)
     );
+}
+
+async fn a_survey_is_found_by_its_token(db: &TestDb) {
+    let s = &db.store;
+    let Team {
+        ada, by_jo, now, ..
+    } = team(s).await;
+    let new = |subject: &str, tags: &[&str]| {
+        let s = s.clone();
+        let n = new_ticket(ada.id, subject, "Please help.", tags, now);
+        async move { s.create_ticket(n).await.unwrap() }
+    };
+
+    let a = new("Return opened coffee", &[]).await;
+    s.cant_help(cant(
+        a.id,
+        explained(Some("We can send a voucher for your next order.")),
+        by_jo,
+        now,
+    ))
+    .await
+    .unwrap();
+    s.open_survey(a.id, "hash-a", "How did we do? https://desk/survey/x", now)
+        .await
+        .unwrap();
     let survey = s.survey_by_token("hash-a").await.unwrap().unwrap();
     assert_eq!((survey.ticket_id, survey.answered_at), (a.id, None));
     assert!(s.survey_by_token("nope").await.unwrap().is_none());
+}
+
+async fn a_survey_answer_can_be_changed_for_a_week_and_no_later(db: &TestDb) {
+    let s = &db.store;
+    let Team {
+        ada, by_jo, now, ..
+    } = team(s).await;
+    let new = |subject: &str, tags: &[&str]| {
+        let s = s.clone();
+        let n = new_ticket(ada.id, subject, "Please help.", tags, now);
+        async move { s.create_ticket(n).await.unwrap() }
+    };
+
+    let a = new("Return opened coffee", &[]).await;
+    s.cant_help(cant(
+        a.id,
+        explained(Some("We can send a voucher for your next order.")),
+        by_jo,
+        now,
+    ))
+    .await
+    .unwrap();
+    s.open_survey(a.id, "hash-a", "How did we do? https://desk/survey/x", now)
+        .await
+        .unwrap();
     let answer = SurveyAnswer::parse(2, 5, 4, 8).unwrap();
     let done = s
         .answer_survey("hash-a", answer, Some("Nice people.".into()), now)

@@ -18,7 +18,11 @@ on_both! {
     an_intervention_credited_to_an_agent_who_does_not_exist_is_refused,
     changes_to_a_missing_ticket_or_for_a_missing_customer_are_not_found,
     closing_with_an_outcome_records_the_status_then_the_outcome,
-    a_closed_ticket_refuses_messages_interventions_and_changes,
+    a_closed_ticket_refuses_messages_of_every_kind,
+    a_closed_ticket_refuses_an_intervention,
+    a_closed_ticket_refuses_a_priority_change,
+    a_closed_ticket_refuses_a_status_move,
+    a_closed_ticket_refuses_a_new_assignee,
     asking_a_closed_ticket_to_stay_closed_changes_nothing,
 }
 
@@ -342,39 +346,39 @@ async fn closing_with_an_outcome_records_the_status_then_the_outcome(db: &TestDb
     );
 }
 
-async fn a_closed_ticket_refuses_messages_interventions_and_changes(db: &TestDb) {
-    let s = &db.store;
-    let Opened {
-        ada,
-        grace,
-        by_grace,
-        tk,
-        ..
-    } = opened(s).await;
-    let close = TicketChange {
-        status: Some(Status::Closed),
-        ..change()
-    };
+/// A closed ticket is history: no messages, interventions or changes.
+fn is_closed(r: Result<(), StoreError>) -> bool {
+    matches!(
+        r,
+        Err(StoreError::Rule(ChangeError::Transition(
+            TransitionError::Closed
+        )))
+    )
+}
+
+/// [`opened`], then closed as withdrawn.
+async fn closed(s: &S) -> Opened {
+    let opened = opened(s).await;
     s.update_ticket(
-        tk.id,
+        opened.tk.id,
         TicketChange {
+            status: Some(Status::Closed),
             outcome: Some(Outcome::Withdrawn),
-            ..close.clone()
+            ..change()
         },
-        by_grace,
+        opened.by_grace,
         t(4),
     )
     .await
     .unwrap();
-    // A closed ticket is history: no messages, interventions or changes.
-    let is_closed = |r: Result<_, StoreError>| {
-        matches!(
-            r,
-            Err(StoreError::Rule(ChangeError::Transition(
-                TransitionError::Closed
-            )))
-        )
-    };
+    opened
+}
+
+async fn a_closed_ticket_refuses_messages_of_every_kind(db: &TestDb) {
+    let s = &db.store;
+    let Opened {
+        ada, by_grace, tk, ..
+    } = closed(s).await;
     let customer = Actor::Customer(ada.id);
     assert!(is_closed(
         s.add_message(message(
@@ -403,6 +407,11 @@ async fn a_closed_ticket_refuses_messages_interventions_and_changes(db: &TestDb)
             .await
             .map(|_| ())
     ));
+}
+
+async fn a_closed_ticket_refuses_an_intervention(db: &TestDb) {
+    let s = &db.store;
+    let Opened { grace, tk, .. } = closed(s).await;
     let intervention = NewIntervention {
         ticket_id: tk.id,
         kind: InterventionKind::Credit,
@@ -414,6 +423,11 @@ async fn a_closed_ticket_refuses_messages_interventions_and_changes(db: &TestDb)
     assert!(is_closed(
         s.add_intervention(intervention).await.map(|_| ())
     ));
+}
+
+async fn a_closed_ticket_refuses_a_priority_change(db: &TestDb) {
+    let s = &db.store;
+    let Opened { by_grace, tk, .. } = closed(s).await;
     assert!(is_closed(
         s.update_ticket(
             tk.id,
@@ -427,6 +441,11 @@ async fn a_closed_ticket_refuses_messages_interventions_and_changes(db: &TestDb)
         .await
         .map(|_| ())
     ));
+}
+
+async fn a_closed_ticket_refuses_a_status_move(db: &TestDb) {
+    let s = &db.store;
+    let Opened { by_grace, tk, .. } = closed(s).await;
     assert!(is_closed(
         s.update_ticket(
             tk.id,
@@ -440,6 +459,16 @@ async fn a_closed_ticket_refuses_messages_interventions_and_changes(db: &TestDb)
         .await
         .map(|_| ())
     ));
+}
+
+async fn a_closed_ticket_refuses_a_new_assignee(db: &TestDb) {
+    let s = &db.store;
+    let Opened {
+        grace,
+        by_grace,
+        tk,
+        ..
+    } = closed(s).await;
     let closed = s.get_ticket(tk.id).await.unwrap();
     let other_assignee = if closed.assignee_id.is_some() {
         None
