@@ -14,7 +14,10 @@ on_both! {
     the_same_agent_address_again_is_a_conflict_and_agents_list_by_name,
     login_reads_the_password_hash_back_and_a_new_one_replaces_it,
     api_tokens_are_found_by_hash_and_revoked_once,
-    sessions_are_valid_until_they_expire_gone_once_deleted_and_swept,
+    a_session_is_valid_until_it_expires,
+    a_deleted_session_is_gone_and_deleting_it_again_is_fine,
+    starting_a_session_sweeps_expired_ones,
+    session_ids_are_unique,
 }
 
 /// Grace (a senior manager of team "Tier two", made from `new`) and Alan (an agent).
@@ -266,11 +269,10 @@ async fn api_tokens_are_found_by_hash_and_revoked_once(db: &TestDb) {
     ));
 }
 
-async fn sessions_are_valid_until_they_expire_gone_once_deleted_and_swept(db: &TestDb) {
+async fn a_session_is_valid_until_it_expires(db: &TestDb) {
     let s = &db.store;
-    let People { grace, alan, .. } = people(s).await;
+    let People { grace, .. } = people(s).await;
     let ada = customer(s, "ada@example.com").await;
-    // Sessions: valid until they expire, gone once deleted.
     let session = |hash: &str, principal, now, expires_at| NewSession {
         id_hash: hash.into(),
         principal,
@@ -312,9 +314,43 @@ async fn sessions_are_valid_until_they_expire_gone_once_deleted_and_swept(db: &T
         })
     );
     assert_eq!(s.session_by_hash("nope", t(101)).await.unwrap(), None);
+}
+
+async fn a_deleted_session_is_gone_and_deleting_it_again_is_fine(db: &TestDb) {
+    let s = &db.store;
+    let People { grace, .. } = people(s).await;
+    let session = |hash: &str, principal, now, expires_at| NewSession {
+        id_hash: hash.into(),
+        principal,
+        csrf_token: format!("csrf-{hash}"),
+        now,
+        expires_at,
+    };
+    s.create_session(session("s1", Principal::Agent(grace.id), t(100), t(200)))
+        .await
+        .unwrap();
     s.delete_session("s1").await.unwrap();
     assert_eq!(s.session_by_hash("s1", t(101)).await.unwrap(), None);
     s.delete_session("s1").await.unwrap();
+}
+
+async fn starting_a_session_sweeps_expired_ones(db: &TestDb) {
+    let s = &db.store;
+    let People { grace, alan, .. } = people(s).await;
+    let ada = customer(s, "ada@example.com").await;
+    let session = |hash: &str, principal, now, expires_at| NewSession {
+        id_hash: hash.into(),
+        principal,
+        csrf_token: format!("csrf-{hash}"),
+        now,
+        expires_at,
+    };
+    s.create_session(session("s1", Principal::Agent(grace.id), t(100), t(200)))
+        .await
+        .unwrap();
+    s.create_session(session("s2", Principal::Customer(ada.id), t(100), t(110)))
+        .await
+        .unwrap();
     // Starting a session sweeps expired ones: s2 is gone even when asked about the past.
     s.create_session(session("s3", Principal::Agent(alan.id), t(150), t(500)))
         .await
@@ -327,6 +363,21 @@ async fn sessions_are_valid_until_they_expire_gone_once_deleted_and_swept(db: &T
             .map(|x| x.principal),
         Some(Principal::Agent(alan.id))
     );
+}
+
+async fn session_ids_are_unique(db: &TestDb) {
+    let s = &db.store;
+    let People { grace, alan, .. } = people(s).await;
+    let session = |hash: &str, principal, now, expires_at| NewSession {
+        id_hash: hash.into(),
+        principal,
+        csrf_token: format!("csrf-{hash}"),
+        now,
+        expires_at,
+    };
+    s.create_session(session("s3", Principal::Agent(alan.id), t(150), t(500)))
+        .await
+        .unwrap();
     assert!(
         s.create_session(session("s3", Principal::Agent(grace.id), t(160), t(500)))
             .await
