@@ -1,74 +1,30 @@
 //! The agent console's queries on both backends: which tickets the breaching-soon and
 //! flagged queues hold, capped counts, and canned replies.
 
-#[path = "support/usecases.rs"]
-mod usecases;
-use usecases::UseCases;
-
-use std::sync::Arc;
-
+use crate::usecases::UseCases;
 use recourse_domain::{
     Actor, Body, Channel, CustomerId, Demeanor, EmailAddress, Experience, Millis, PersonName,
     Priority, Role, Status, Subject, TicketChange, TicketId,
 };
 use recourse_store::{
-    AssigneeFilter, CannedReply, ConsoleQueue, NewAgent, NewCannedReply, NewTicket, Store,
-    StoreError, TicketFilter,
+    AssigneeFilter, CannedReply, ConsoleQueue, NewAgent, NewCannedReply, NewTicket, StoreError,
+    TicketFilter,
 };
 
-fn unique() -> String {
-    format!("{}_{:016x}", std::process::id(), rand::random::<u64>())
-}
+use crate::harness::{S, TestDb};
 
-async fn sqlite() -> (Arc<Store>, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("recourse-console-{}", unique()));
-    let store = recourse_store::open(&format!("sqlite://{}", dir.join("c.db").display()))
-        .await
-        .unwrap();
-    (store, dir)
-}
-
-async fn postgres() -> Option<Arc<Store>> {
-    let Ok(url) = std::env::var("RECOURSE_TEST_PG_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set RECOURSE_TEST_PG_URL"
-        );
-        return None;
-    };
-    use sqlx::Connection;
-    let name = format!("recourse_console_{}", unique());
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (prefix, _) = url.rsplit_once('/').unwrap();
-    Some(
-        recourse_store::open(&format!("{prefix}/{name}"))
-            .await
-            .unwrap(),
-    )
-}
-
-#[tokio::test]
-async fn console_sqlite() {
-    let (store, dir) = sqlite().await;
-    story(store).await;
-    std::fs::remove_dir_all(dir).ok();
-}
-
-#[tokio::test]
-async fn console_postgres() {
-    if let Some(store) = postgres().await {
-        story(store).await;
-    }
+on_both! {
+    the_flagged_queue_holds_abusive_and_supervised_customers_active_tickets,
+    breaching_soon_holds_running_clocks_most_urgent_first,
+    queue_counts_stop_at_the_cap_and_the_load_counts_active_tickets,
+    a_cant_help_that_offers_nothing_waits_for_review,
+    canned_replies_are_listed_by_title_replaced_unique_and_deleted,
 }
 
 const T0: i64 = 1_750_000_000_000;
 
 async fn ticket(
-    s: &Arc<Store>,
+    s: &S,
     customer: CustomerId,
     subject: &str,
     demeanor: Option<Demeanor>,
@@ -90,7 +46,7 @@ async fn ticket(
     .id
 }
 
-async fn ids(s: &Arc<Store>, q: &ConsoleQueue) -> Vec<i64> {
+async fn ids(s: &S, q: &ConsoleQueue) -> Vec<i64> {
     let mut v: Vec<i64> = s
         .console_queue(q, 100)
         .await
@@ -102,7 +58,42 @@ async fn ids(s: &Arc<Store>, q: &ConsoleQueue) -> Vec<i64> {
     v
 }
 
-async fn story(s: Arc<Store>) {
+/// Five tickets in every state the queues tell apart: plain (given to Kim by hand),
+/// abusive, a supervised customer's, waiting on the customer, and ended.
+struct Queues {
+    agent: recourse_domain::Agent,
+    by: Actor,
+    plain: TicketId,
+    abusive: TicketId,
+    supervised: TicketId,
+    waiting: TicketId,
+    ended: TicketId,
+}
+
+fn status_change(status: Status) -> TicketChange {
+    TicketChange {
+        status: Some(status),
+        ..Default::default()
+    }
+}
+
+async fn kim(s: &S) -> recourse_domain::Agent {
+    s.create_agent(NewAgent {
+        email: EmailAddress::parse("kim@example.com").unwrap(),
+        name: PersonName::parse("Kim").unwrap(),
+        role: Role::Agent,
+        experience: Experience::Experienced,
+        skills: vec![],
+        team_id: None,
+        capacity: 10,
+        password_hash: "x".into(),
+        now: Millis(T0),
+    })
+    .await
+    .unwrap()
+}
+
+async fn queues(s: &S) -> Queues {
     let email = |e: &str| EmailAddress::parse(e).unwrap();
     let calm = s
         .upsert_customer(&email("calm@example.com"), Some("Calm"), Millis(T0))
@@ -112,34 +103,18 @@ async fn story(s: Arc<Store>) {
         .upsert_customer(&email("watched@example.com"), None, Millis(T0))
         .await
         .unwrap();
-    let agent = s
-        .create_agent(NewAgent {
-            email: email("kim@example.com"),
-            name: PersonName::parse("Kim").unwrap(),
-            role: Role::Agent,
-            experience: Experience::Experienced,
-            skills: vec![],
-            team_id: None,
-            capacity: 10,
-            password_hash: "x".into(),
-            now: Millis(T0),
-        })
-        .await
-        .unwrap();
+    let agent = kim(s).await;
 
-    let plain = ticket(&s, calm.id, "Plain", None).await;
-    let abusive = ticket(&s, calm.id, "Rude", Some(Demeanor::Abusive)).await;
-    let supervised = ticket(&s, watched.id, "Watched", None).await;
-    let waiting = ticket(&s, calm.id, "Waiting", None).await;
-    let ended = ticket(&s, watched.id, "Ended", Some(Demeanor::Abusive)).await;
+    let plain = ticket(s, calm.id, "Plain", None).await;
+    let abusive = ticket(s, calm.id, "Rude", Some(Demeanor::Abusive)).await;
+    let supervised = ticket(s, watched.id, "Watched", None).await;
+    let waiting = ticket(s, calm.id, "Waiting", None).await;
+    let ended = ticket(s, watched.id, "Ended", Some(Demeanor::Abusive)).await;
     s.set_supervised(watched.id, true, Actor::System, Millis(T0))
         .await
         .unwrap();
     let by = Actor::Agent(agent.id);
-    let change = |status| TicketChange {
-        status: Some(status),
-        ..Default::default()
-    };
+    let change = status_change;
     s.update_ticket(waiting, change(Status::PendingCustomer), by, Millis(T0 + 1))
         .await
         .unwrap();
@@ -157,19 +132,52 @@ async fn story(s: Arc<Store>) {
     )
     .await
     .unwrap();
+    Queues {
+        agent,
+        by,
+        plain,
+        abusive,
+        supervised,
+        waiting,
+        ended,
+    }
+}
 
+async fn the_flagged_queue_holds_abusive_and_supervised_customers_active_tickets(db: &TestDb) {
+    let s = &db.store;
+    let Queues {
+        agent: _,
+        by: _,
+        plain: _,
+        abusive,
+        supervised,
+        waiting: _,
+        ended: _,
+    } = queues(s).await;
     // Flagged: the abusive customer's and the supervised customer's active tickets;
     // not the ended one, not the plain one.
     let mut want = vec![abusive.0, supervised.0];
     want.sort();
-    assert_eq!(ids(&s, &ConsoleQueue::Flagged).await, want);
+    assert_eq!(ids(s, &ConsoleQueue::Flagged).await, want);
     assert_eq!(
         s.count_console_queue(&ConsoleQueue::Flagged, 100)
             .await
             .unwrap(),
         2
     );
+}
 
+async fn breaching_soon_holds_running_clocks_most_urgent_first(db: &TestDb) {
+    let s = &db.store;
+    let Queues {
+        agent: _,
+        by: _,
+        plain,
+        abusive,
+        supervised,
+        waiting,
+        ended,
+    } = queues(s).await;
     // Breaching soon: nothing before the first warning falls due; far ahead, every
     // active ticket with a running clock, and never a paused or ended one.
     let cfg = s.desk_config().await.unwrap();
@@ -181,7 +189,7 @@ async fn story(s: Arc<Store>) {
     let earliest = checks.iter().filter_map(|c| c.2).min().unwrap();
     assert!(
         ids(
-            &s,
+            s,
             &ConsoleQueue::BreachingSoon {
                 until: Millis(earliest.0 - 1)
             }
@@ -200,7 +208,7 @@ async fn story(s: Arc<Store>) {
     assert!(!expected.contains(&waiting.0) && !expected.contains(&ended.0));
     let mut sorted = expected.clone();
     sorted.sort();
-    assert_eq!(ids(&s, &far).await, sorted);
+    assert_eq!(ids(s, &far).await, sorted);
     // Most urgent first.
     let order: Vec<i64> = s
         .console_queue(&far, 100)
@@ -212,7 +220,20 @@ async fn story(s: Arc<Store>) {
     let mut by_due = checks.iter().filter(|c| c.2.is_some()).collect::<Vec<_>>();
     by_due.sort_by_key(|c| (c.2, c.0));
     assert_eq!(order, by_due.iter().map(|c| c.0).collect::<Vec<_>>());
+}
 
+async fn queue_counts_stop_at_the_cap_and_the_load_counts_active_tickets(db: &TestDb) {
+    let s = &db.store;
+    let Queues {
+        agent,
+        by,
+        plain,
+        abusive,
+        supervised,
+        waiting,
+        ended,
+    } = queues(s).await;
+    let change = status_change;
     // Counts stop at the cap; the load counts only active tickets.
     let all = ConsoleQueue::Filter(TicketFilter {
         limit: 1,
@@ -244,11 +265,23 @@ async fn story(s: Arc<Store>) {
         .await
         .unwrap();
     assert_eq!(s.count_console_queue(&load, 100).await.unwrap(), active - 1);
+}
 
+async fn a_cant_help_that_offers_nothing_waits_for_review(db: &TestDb) {
+    let s = &db.store;
+    let Queues {
+        agent: _,
+        by,
+        plain: _,
+        abusive: _,
+        supervised,
+        waiting: _,
+        ended: _,
+    } = queues(s).await;
     // The managers' queues: nothing passed around; a can't-help that offers nothing
     // waits for review.
-    assert!(ids(&s, &ConsoleQueue::PassedAround).await.is_empty());
-    assert!(ids(&s, &ConsoleQueue::ReviewPending).await.is_empty());
+    assert!(ids(s, &ConsoleQueue::PassedAround).await.is_empty());
+    assert!(ids(s, &ConsoleQueue::ReviewPending).await.is_empty());
     let draft = recourse_domain::recovery::CantHelpDraft {
         reason: recourse_domain::CantHelpReason::CompanyPolicy,
         explanation: "We do not ship there.".into(),
@@ -267,7 +300,7 @@ async fn story(s: Arc<Store>) {
     .await
     .unwrap();
     assert_eq!(
-        ids(&s, &ConsoleQueue::ReviewPending).await,
+        ids(s, &ConsoleQueue::ReviewPending).await,
         vec![supervised.0]
     );
     assert_eq!(
@@ -276,7 +309,11 @@ async fn story(s: Arc<Store>) {
             .unwrap(),
         1
     );
+}
 
+async fn canned_replies_are_listed_by_title_replaced_unique_and_deleted(db: &TestDb) {
+    let s = &db.store;
+    let agent = kim(s).await;
     // Canned replies: created, listed by title, replaced, titles unique, deleted.
     let new = |title: &str, body: &str| NewCannedReply {
         title: title.into(),
