@@ -23,8 +23,17 @@ pub mod tickets;
 
 use std::sync::Arc;
 
-pub use recourse_store::Store;
-use recourse_store::StoreError;
+// What the channels read and pass in, so they need nothing from the store crate itself
+// (the web crate does not depend on it). Write transactions (`Tx`) stay inside the desk.
+pub use recourse_store::{
+    AgentChange, ApiToken, AssigneeFilter, CannedReply, CantHelpRecord, CantHelpRequest,
+    CantHelpReview, ConsoleQueue, Delivery, Descent, DeskConfig, EscalationRecord,
+    EscalationRequest, HandoffPlan, MailState, NewAgent, NewAlternative, NewApiToken,
+    NewCannedReply, NewIntervention, NewMessage, NewPortalAttachment, NewPortalSession, NewSession,
+    NewTicket, PortalAttachment, PortalLinkState, Principal, ReferralRequest, ReportQuery,
+    SearchQuery, Store, StoreError, Survey, SweepReport, TicketFilter, TicketFlag, TicketFor,
+    TransferRequest, Webhook, config,
+};
 
 /// The desk's use cases over one store.
 #[derive(Clone)]

@@ -14,6 +14,7 @@ pub mod tls;
 
 use std::time::Duration;
 
+pub use mime::{HtmlBody, InlineImage, html_body};
 pub use pipeline::{Incoming, Pipeline, PipelineError};
 
 /// How the desk handles mail; the CLI fills it from `--mail-*` flags.

@@ -12,8 +12,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use rand::RngCore;
+use recourse_desk::Principal;
 use recourse_domain::{Agent, Customer, Role};
-use recourse_store::Principal;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;

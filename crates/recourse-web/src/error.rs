@@ -4,8 +4,8 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use recourse_desk::StoreError;
 use recourse_domain::{ChangeError, LadderError, ValidationError};
-use recourse_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 

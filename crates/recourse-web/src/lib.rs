@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use recourse_store::Store;
+use recourse_desk::Store;
 
 pub use api::openapi;
 pub use metrics::Metrics;

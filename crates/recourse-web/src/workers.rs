@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use recourse_store::{Delivery, Store};
+use recourse_desk::{Delivery, Store};
 use sha2::{Digest, Sha256};
 
 use crate::now;

@@ -6,9 +6,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use recourse_desk::{CannedReply, NewCannedReply};
 use recourse_domain::template::{CANNED_REPLY_VARIABLES, Template};
 use recourse_domain::{Role, Ticket};
-use recourse_store::{CannedReply, NewCannedReply};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

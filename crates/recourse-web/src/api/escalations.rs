@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use recourse_desk::{Descent, EscalationRecord, EscalationRequest};
 use recourse_domain::{AgentId, Body, EscalationReason, Ladder, Role, TicketId};
-use recourse_store::{Descent, EscalationRecord, EscalationRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

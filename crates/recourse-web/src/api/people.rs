@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use recourse_desk::{AgentChange, NewAgent, NewApiToken, NewSession, Principal};
 use recourse_domain::{AgentId, EmailAddress, PersonName, Role, Tag, TeamId};
-use recourse_store::{AgentChange, NewAgent, NewApiToken, NewSession, Principal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

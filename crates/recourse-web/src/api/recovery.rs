@@ -5,16 +5,16 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use recourse_desk::{
+    CantHelpRecord, CantHelpRequest, CantHelpReview, NewAlternative, NewMessage, ReferralRequest,
+    TransferRequest,
+};
 use recourse_domain::recovery::{
     Alternative, CantHelpDraft, ThirdParty, check_cant_help, check_transfer_line, rank_alternatives,
 };
 use recourse_domain::{
     AgentId, Body, CantHelpReason, MessageId, MessageKind, Outcome, Role, Status, Tag, TeamId,
     Ticket, TicketChange,
-};
-use recourse_store::{
-    CantHelpRecord, CantHelpRequest, CantHelpReview, NewAlternative, NewMessage, ReferralRequest,
-    TransferRequest,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use recourse_desk::ReportQuery;
 use recourse_domain::{Role, TeamId};
-use recourse_store::ReportQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use recourse_desk::config::keys;
 use recourse_domain::ladder::EscalationRules;
 use recourse_domain::sla::CalendarSpec;
 use recourse_domain::template::{TEMPLATE_KEYS, Template, default_template};
 use recourse_domain::{Calendar, Ladder, Role, SlaPolicy};
-use recourse_store::config::keys;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use recourse_desk::config::{keys, template_from};
 use recourse_domain::recovery::SurveyAnswer;
 use recourse_domain::{Outcome, Ticket};
-use recourse_store::config::{keys, template_from};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -65,7 +65,7 @@ pub struct SurveyView {
     pub comment: Option<String>,
 }
 
-fn survey_view(s: recourse_store::Survey) -> SurveyView {
+fn survey_view(s: recourse_desk::Survey) -> SurveyView {
     let week = recourse_domain::recovery::SURVEY_EDIT_DAYS * 24 * 3_600_000;
     SurveyView {
         ticket_number: s.ticket_number,
@@ -101,7 +101,7 @@ pub(crate) async fn survey_for_page(state: &AppState, token: &str) -> Option<Sur
     survey_for(state, token).await.ok().map(survey_view)
 }
 
-async fn survey_for(state: &AppState, token: &str) -> Result<recourse_store::Survey, ApiError> {
+async fn survey_for(state: &AppState, token: &str) -> Result<recourse_desk::Survey, ApiError> {
     // The link's token is the credential; an unknown one looks like any missing survey.
     state
         .store
@@ -159,7 +159,7 @@ pub(crate) async fn answer_by_hash(
         .answer_survey(hash, answer, comment, now())
         .await
         .map_err(|e| match e {
-            recourse_store::StoreError::Conflict(m) => {
+            recourse_desk::StoreError::Conflict(m) => {
                 ApiError::new(StatusCode::CONFLICT, "survey_closed", format!("{m}."))
             }
             other => other.into(),

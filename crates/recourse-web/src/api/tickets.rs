@@ -5,13 +5,13 @@ use std::sync::atomic::Ordering;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use recourse_desk::{
+    AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter, TicketFlag,
+    TicketFor,
+};
 use recourse_domain::{
     AgentId, Body, Demeanor, EmailAddress, EventKind, MessageId, MessageKind, Need, PersonName,
     Priority, Status, Subject, Tag, Ticket, TicketChange, TicketId,
-};
-use recourse_store::{
-    AssigneeFilter, NewIntervention, NewMessage, NewTicket, SearchQuery, TicketFilter, TicketFlag,
-    TicketFor,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

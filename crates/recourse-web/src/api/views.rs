@@ -459,8 +459,8 @@ pub struct TokenView {
     pub revoked_at: Option<String>,
 }
 
-impl From<recourse_store::ApiToken> for TokenView {
-    fn from(t: recourse_store::ApiToken) -> Self {
+impl From<recourse_desk::ApiToken> for TokenView {
+    fn from(t: recourse_desk::ApiToken) -> Self {
         let (kind, id) = t.principal.parts();
         TokenView {
             id: t.id,

@@ -35,8 +35,8 @@ pub struct WebhookView {
     pub secret: Option<String>,
 }
 
-impl From<recourse_store::Webhook> for WebhookView {
-    fn from(w: recourse_store::Webhook) -> Self {
+impl From<recourse_desk::Webhook> for WebhookView {
+    fn from(w: recourse_desk::Webhook) -> Self {
         WebhookView {
             id: w.id,
             url: w.url,

@@ -10,11 +10,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use recourse_desk::{AssigneeFilter, ConsoleQueue, TicketFilter};
 use recourse_domain::recovery::CantHelpReason;
 use recourse_domain::{
     Agent, EscalationReason, InterventionKind, InterventionResult, MessageKind, Millis, TicketId,
 };
-use recourse_store::{AssigneeFilter, ConsoleQueue, TicketFilter};
 use serde::Deserialize;
 use serde_json::json;
 

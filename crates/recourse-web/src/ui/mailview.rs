@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use base64::Engine;
-use recourse_mail::mime::{HtmlBody, html_body};
+use recourse_mail::{HtmlBody, html_body};
 
 use super::Session;
 use crate::AppState;
@@ -273,7 +273,7 @@ pub(crate) fn clean(body: &HtmlBody) -> Cleaned {
 
 #[cfg(test)]
 mod tests {
-    use recourse_mail::mime::InlineImage;
+    use recourse_mail::InlineImage;
 
     use super::*;
 

@@ -81,7 +81,7 @@ async fn manage_inner(state: &AppState, s: &Session) -> Result<Response, ApiErro
     let waiting = super::console::list(state, s, json!({ "rung": top }), 50).await?;
     let ping_pong: Vec<TicketView> = state
         .store
-        .console_queue(&recourse_store::ConsoleQueue::PassedAround, 50)
+        .console_queue(&recourse_desk::ConsoleQueue::PassedAround, 50)
         .await?
         .into_iter()
         .map(Into::into)
@@ -117,7 +117,7 @@ async fn manage_inner(state: &AppState, s: &Session) -> Result<Response, ApiErro
         let n = state
             .store
             .count_console_queue(
-                &recourse_store::ConsoleQueue::ActiveLoad(a.id),
+                &recourse_desk::ConsoleQueue::ActiveLoad(a.id),
                 super::console::COUNT_CAP,
             )
             .await?;

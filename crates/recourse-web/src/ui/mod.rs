@@ -22,8 +22,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use recourse_desk::Principal;
 use recourse_domain::{Agent, Role};
-use recourse_store::Principal;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 

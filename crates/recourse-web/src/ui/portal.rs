@@ -16,8 +16,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use recourse_desk::{NewPortalAttachment, NewPortalSession, PortalLinkState, Principal};
 use recourse_domain::{Customer, MessageKind, Status};
-use recourse_store::{NewPortalAttachment, NewPortalSession, PortalLinkState, Principal};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -524,7 +524,7 @@ async fn ticket_view(
         .find(|r| r.name == detail.ticket.rung)
         .map(|r| r.title.clone())
         .unwrap_or_else(|| detail.ticket.rung.clone());
-    let link = |f: &recourse_store::PortalAttachment| FileLink {
+    let link = |f: &recourse_desk::PortalAttachment| FileLink {
         id: f.id,
         name: f.filename.clone().unwrap_or_else(|| "file".into()),
         size: size_words(f.size),
@@ -666,7 +666,7 @@ async fn new_submit(State(state): State<AppState>, f: UploadForm) -> Response {
                 .await?
                 .into_iter()
                 .find(|m| m.kind == MessageKind::Inbound)
-                .ok_or(recourse_store::StoreError::NotFound("message"))?;
+                .ok_or(recourse_desk::StoreError::NotFound("message"))?;
             state
                 .store
                 .add_portal_attachments(ticket, first.id, files, crate::now())

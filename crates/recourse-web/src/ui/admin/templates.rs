@@ -7,9 +7,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use recourse_desk::TicketFilter;
 use recourse_domain::Agent;
 use recourse_domain::template::{TEMPLATE_KEYS, Template as MessageTemplate};
-use recourse_store::TicketFilter;
 
 use super::form::{Pairs, Query, admins_only, field, notice, page, raw_field, submit};
 use crate::AppState;
