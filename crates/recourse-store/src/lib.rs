@@ -105,6 +105,17 @@ impl Store {
         }
     }
 
+    /// Closes every connection (waiting for those in use to come back), e.g. so that a
+    /// PostgreSQL database can serve as a template or be dropped.
+    pub async fn close(&self) {
+        for pool in [&self.reader, &self.writer] {
+            match pool {
+                db::Pool::Sqlite(p) => p.close().await,
+                db::Pool::Postgres(p) => p.close().await,
+            }
+        }
+    }
+
     /// Cheap round trip for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         db::query("SELECT 1").execute(self.reader()).await?;

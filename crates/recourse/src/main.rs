@@ -470,7 +470,9 @@ async fn serve(store: Arc<Store>, args: ServeArgs) -> anyhow::Result<()> {
         "Recourse is serving on http://{addr}  (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)"
     );
     // Whoever started the desk (`demo` above all) should see where to go next.
-    println!("Open the agent console at http://{addr}/console; customers use http://{addr}/portal.");
+    println!(
+        "Open the agent console at http://{addr}/console; customers use http://{addr}/portal."
+    );
     // Every node runs the background work; the store's claims keep it from doubling.
     let sweeper = tokio::spawn(recourse_web::workers::run_sweeper(
         store.clone(),

@@ -101,6 +101,32 @@ pub fn pg_admin_url() -> Option<String> {
     }
 }
 
+/// The database every PostgreSQL test database is copied from: created and migrated
+/// once per test run (process), then left without connections so it can be copied.
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn pg_template(admin_url: &str) -> String {
+    PG_TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("recourse_template_{}", unique_suffix());
+            let mut admin = PgConnection::connect(admin_url)
+                .await
+                .expect("connect to RECOURSE_TEST_PG_URL");
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create the template database");
+            admin.close().await.ok();
+            let store = Store::postgres(&with_database(admin_url, &name))
+                .await
+                .expect("migrate the template database");
+            store.close().await;
+            name
+        })
+        .await
+        .clone()
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(format!("recourse-conformance-{}", unique_suffix()));
@@ -117,13 +143,29 @@ impl TestDb {
     pub async fn postgres() -> Option<TestDb> {
         let admin_url = pg_admin_url()?;
         let name = format!("recourse_test_{}", unique_suffix());
+        let template = pg_template(&admin_url).await;
         let mut admin = PgConnection::connect(&admin_url)
             .await
             .expect("connect to RECOURSE_TEST_PG_URL");
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        // A copy of a database migrated once per run: far quicker than migrating each.
+        // Copies of one template may collide for a moment; try again shortly.
+        let mut attempt = 0;
+        loop {
+            let created = sqlx::raw_sql(AssertSqlSafe(format!(
+                "CREATE DATABASE {name} TEMPLATE {template}"
+            )))
             .execute(&mut admin)
-            .await
-            .expect("create test database");
+            .await;
+            match created {
+                Ok(_) => break,
+                Err(e) if attempt < 20 => {
+                    attempt += 1;
+                    eprintln!("creating {name} from {template} (attempt {attempt}): {e}");
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
         admin.close().await.ok();
         eprintln!("PostgreSQL test database: {name}");
         let url = with_database(&admin_url, &name);
