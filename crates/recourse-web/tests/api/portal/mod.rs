@@ -5,7 +5,7 @@
 //! way `recourse-mail` does, so the test knows it; the real SMTP path is covered by the
 //! browser test.
 
-use super::*;
+use crate::harness::*;
 use recourse_domain::{Actor, Body, Channel, CustomerId, Priority, Subject};
 use recourse_store::{NewTicket, OutboundResult};
 
