@@ -132,7 +132,7 @@ impl TestApp {
                 skills: vec![],
                 team_id: None,
                 capacity: 20,
-                password_hash: auth::hash_password("correct horse battery").unwrap(),
+                password_hash: password_hash(),
                 now: Millis(1),
             })
             .await
@@ -280,6 +280,14 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{t}");
         t["id"].as_i64().unwrap()
     }
+}
+
+/// The hash of every test agent's password, "correct horse battery", computed once per
+/// test binary: hashing is slow on purpose, and hundreds of tests make agents.
+pub fn password_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password("correct horse battery").unwrap())
+        .clone()
 }
 
 /// The error code of an answer, if it is an error.
