@@ -85,10 +85,23 @@ pub async fn open_store(db: Db) -> Option<(Arc<dyn Store>, Option<TempDir>)> {
             use sqlx::Connection;
             let name = format!("recourse_web_{}", unique());
             let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            // Copy the migrated template (see `pg_template`); fresh migrations in the
+            // rare case that the copy is refused.
+            let copied = match pg_template(&url) {
+                Some(template) => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} TEMPLATE {template}"
+                )))
                 .execute(&mut admin)
                 .await
-                .unwrap();
+                .is_ok(),
+                None => false,
+            };
+            if !copied {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
             let (prefix, _) = url.rsplit_once('/').unwrap();
             Some((
                 recourse_store::open(&format!("{prefix}/{name}"))
@@ -98,6 +111,50 @@ pub async fn open_store(db: Db) -> Option<(Arc<dyn Store>, Option<TempDir>)> {
             ))
         }
     }
+}
+
+/// A PostgreSQL database migrated once per test binary, for each test's database to be
+/// copied from (`CREATE DATABASE … TEMPLATE`), so that hundreds of tests do not each run
+/// every migration. Built on a thread of its own with its own runtime, whose end closes
+/// the store's connections; any left are ended, since a template must have none.
+fn pg_template(url: &str) -> Option<&'static str> {
+    static TEMPLATE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let url = url.to_owned();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    let name = format!("recourse_web_template_{}", unique());
+                    let mut admin = sqlx::PgConnection::connect(&url).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(&mut admin)
+                        .await
+                        .ok()?;
+                    let (prefix, _) = url.rsplit_once('/').unwrap();
+                    let store = recourse_store::open(&format!("{prefix}/{name}"))
+                        .await
+                        .ok()?;
+                    drop(store);
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                    )))
+                    .execute(&mut admin)
+                    .await
+                    .ok()?;
+                    Some(name)
+                })
+            })
+            .join()
+            .ok()
+            .flatten()
+        })
+        .as_deref()
 }
 
 impl TestApp {
