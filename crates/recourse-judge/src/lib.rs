@@ -104,6 +104,16 @@ pub enum SignalKind {
     Profanity,
     /// Several words in capitals, or repeated `!`/`?`.
     Shouting,
+    /// A plain account of the service failing: a delay, a cancellation, lost luggage or
+    /// parcels, "still not here", being charged twice, something broken on arrival.
+    ServiceFailure,
+    /// Waiting: on hold, for hours or weeks, "still no refund".
+    Waiting,
+    /// Contacting the company again and again, nobody answering, being passed around.
+    RepeatedContact,
+    /// Exasperation: idioms ("getting on my nerves", "you are killing me"), anger emoji
+    /// and hashtags of displeasure (`#fail`, `#neveragain`).
+    Exasperation,
 }
 
 impl SignalKind {
@@ -117,7 +127,25 @@ impl SignalKind {
             SignalKind::PersonalInsult => "personal_insult",
             SignalKind::Profanity => "profanity",
             SignalKind::Shouting => "shouting",
+            SignalKind::ServiceFailure => "service_failure",
+            SignalKind::Waiting => "waiting",
+            SignalKind::RepeatedContact => "repeated_contact",
+            SignalKind::Exasperation => "exasperation",
         }
+    }
+
+    /// Signals that a customer is complaining about the service (what a support desk
+    /// knows), whether or not they use emotion words.
+    pub fn is_complaint(self) -> bool {
+        matches!(
+            self,
+            SignalKind::ServiceFailure
+                | SignalKind::Waiting
+                | SignalKind::RepeatedContact
+                | SignalKind::Exasperation
+                | SignalKind::ThreatToLeave
+                | SignalKind::ThreatToReview
+        )
     }
 }
 
@@ -198,6 +226,10 @@ pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens, mode: Mode) -> Read
     read_tokens_with(text, tokens, mode, model::embedded())
 }
 
+/// The negative head's cut-off when the message holds a complaint pattern and the
+/// positive head is not sure it is positive (see EVAL.md for how it was chosen).
+const COMPLAINT_NEGATIVE_CUT: f32 = 0.4;
+
 /// How sure a probability is: 0.5 at the fence, 1 at either end.
 fn sureness(p: f32) -> f32 {
     0.5 + (p - 0.5).abs()
@@ -210,6 +242,9 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
     let language = lang::detect(text, tokens);
     let has = |k: SignalKind| signals.iter().any(|s| s.kind == k);
     let insult = has(SignalKind::PersonalInsult);
+    // A customer describing a failed service, waiting, chasing or exasperated: what a
+    // support desk hears as a complaint even without emotion words.
+    let complaint = signals.iter().any(|s| s.kind.is_complaint());
     let heated = has(SignalKind::Anger)
         || has(SignalKind::Disgust)
         || has(SignalKind::Profanity)
@@ -226,7 +261,14 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
                 p[model::Head::Anger as usize],
             );
             let valence = (0.5 * polarity.compound + 0.5 * (pos - neg)).clamp(-1.0, 1.0);
-            (valence, neg >= 0.5, neg, pos, off, heated || anger >= 0.5)
+            // Inside a complaint, the model needs less to call it negative: "please" and
+            // "thank you" there are manners, not pleasure.
+            let cut = if complaint && pos < 0.5 {
+                COMPLAINT_NEGATIVE_CUT
+            } else {
+                0.5
+            };
+            (valence, neg >= cut, neg, pos, off, heated || anger >= 0.5)
         }
         Mode::Baseline => {
             let c = polarity.compound;
@@ -284,7 +326,9 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
             Label::Frustrated
         };
         (label, sureness(p_negative))
-    } else if valence >= 0.25 || (p_positive >= 0.5 && valence > 0.05) {
+    } else if (valence >= 0.25 || (p_positive >= 0.5 && valence > 0.05))
+        && !(mode == Mode::Full && complaint && p_positive < 0.5)
+    {
         (
             Label::Pleased,
             sureness(p_positive.max(0.5 + valence / 2.0)),
