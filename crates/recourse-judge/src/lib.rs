@@ -226,10 +226,6 @@ pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens, mode: Mode) -> Read
     read_tokens_with(text, tokens, mode, model::embedded())
 }
 
-/// The negative head's cut-off when the message holds a complaint pattern and the
-/// positive head is not sure it is positive (see EVAL.md for how it was chosen).
-const COMPLAINT_NEGATIVE_CUT: f32 = 0.4;
-
 /// How sure a probability is: 0.5 at the fence, 1 at either end.
 fn sureness(p: f32) -> f32 {
     0.5 + (p - 0.5).abs()
@@ -252,8 +248,11 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
 
     let (valence, negative, p_negative, p_positive, offensive, angry) = match mode {
         Mode::Full => {
-            let dense = model::dense_features(&polarity, &signals, tokens);
-            let p = model.predict(tokens, &dense);
+            // Inside a complaint, "please" and "thank you" are manners, not pleasure: the
+            // model reads the message without them (`model::view`).
+            let mut plain = None;
+            let (polarity, dense) = model::view(tokens, polarity, &signals, &mut plain);
+            let p = model.predict(plain.as_ref().unwrap_or(tokens), &dense);
             let (neg, pos, off, anger) = (
                 p[model::Head::Negative as usize],
                 p[model::Head::Positive as usize],
@@ -261,14 +260,15 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
                 p[model::Head::Anger as usize],
             );
             let valence = (0.5 * polarity.compound + 0.5 * (pos - neg)).clamp(-1.0, 1.0);
-            // Inside a complaint, the model needs less to call it negative: "please" and
-            // "thank you" there are manners, not pleasure.
-            let cut = if complaint && pos < 0.5 {
-                COMPLAINT_NEGATIVE_CUT
-            } else {
-                0.5
-            };
-            (valence, neg >= cut, neg, pos, off, heated || anger >= 0.5)
+            // A complaint (a failed service, waiting, chasing, exasperation, a threat to
+            // leave or go public) is negative unless the model is sure it is positive:
+            // customers often describe what went wrong without a single emotion word.
+            // There, being sure also needs a positive word besides the manners
+            // (`polarity` here is read without them).
+            let sure_positive =
+                pos >= 0.5 && valence > 0.05 && (!complaint || polarity.compound > 0.05);
+            let negative = neg >= 0.5 || (complaint && !sure_positive);
+            (valence, negative, neg, pos, off, heated || anger >= 0.5)
         }
         Mode::Baseline => {
             let c = polarity.compound;
@@ -326,9 +326,7 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
             Label::Frustrated
         };
         (label, sureness(p_negative))
-    } else if (valence >= 0.25 || (p_positive >= 0.5 && valence > 0.05))
-        && !(mode == Mode::Full && complaint && p_positive < 0.5)
-    {
+    } else if valence >= 0.25 || (p_positive >= 0.5 && valence > 0.05) {
         (
             Label::Pleased,
             sureness(p_positive.max(0.5 + valence / 2.0)),

@@ -222,7 +222,35 @@ pub(crate) fn for_each_feature(tokens: &Tokens, shift: u32, mut f: impl FnMut(u3
 }
 
 /// The dense features: the lexicon's reading and the signals, squashed to small ranges.
-pub(crate) fn dense_features(p: &Polarity, signals: &[Signal], tokens: &Tokens) -> [f32; DENSE] {
+/// What the model reads of a message: the tokens (without politeness markers when the
+/// message is a complaint: "please" and "thank you" there are manners, not pleasure),
+/// their lexicon polarity and the dense features. `plain` holds the reduced tokens when
+/// there are any. Shared by reading and training, so both see the same thing.
+pub(crate) fn view(
+    tokens: &Tokens,
+    polarity: Polarity,
+    signals: &[Signal],
+    plain: &mut Option<Tokens>,
+) -> (Polarity, [f32; DENSE]) {
+    let polite = crate::signals::is_polite(tokens);
+    let complaint = signals.iter().any(|s| s.kind.is_complaint());
+    if polite && complaint {
+        let reduced = crate::signals::without_politeness(tokens);
+        let polarity = crate::lexicon::polarity(&reduced, crate::lexicon::lexicon());
+        let dense = dense_features(&polarity, signals, &reduced, polite);
+        *plain = Some(reduced);
+        (polarity, dense)
+    } else {
+        (polarity, dense_features(&polarity, signals, tokens, polite))
+    }
+}
+
+pub(crate) fn dense_features(
+    p: &Polarity,
+    signals: &[Signal],
+    tokens: &Tokens,
+    polite: bool,
+) -> [f32; DENSE] {
     let count = |kind: SignalKind| {
         signals
             .iter()
@@ -235,7 +263,6 @@ pub(crate) fn dense_features(p: &Polarity, signals: &[Signal], tokens: &Tokens) 
             "you" | "your" | "you're" | "u" | "ur" | "yours"
         )
     });
-    let polite = crate::signals::is_polite(tokens);
     let complaint = signals.iter().any(|s| s.kind.is_complaint());
     [
         p.compound,
@@ -325,12 +352,13 @@ pub fn example(text: &str, log2_buckets: u32) -> Example {
     let tokens = crate::text::tokenize(text, lex);
     let polarity = crate::lexicon::polarity(&tokens, lex);
     let signals = crate::signals::find(&tokens, lex, &mut Vec::new());
+    let mut plain = None;
+    let (_, dense) = view(&tokens, polarity, &signals, &mut plain);
     let mut buckets = Vec::new();
-    for_each_feature(&tokens, 64 - log2_buckets, |b| buckets.push(b));
-    Example {
-        buckets,
-        dense: dense_features(&polarity, &signals, &tokens),
-    }
+    for_each_feature(plain.as_ref().unwrap_or(&tokens), 64 - log2_buckets, |b| {
+        buckets.push(b)
+    });
+    Example { buckets, dense }
 }
 
 /// A deterministic xorshift generator for shuffling (no dependency, same on every run).

@@ -133,6 +133,10 @@ fn service_failure_patterns() -> Vec<String> {
         format!("my|our|the|your ~ {THINGS} ~ {FAILED}"),
         format!("my|our|the|your ~ {THINGS} has|have|had|got|gets|keeps|still ~ {FAILED}"),
         format!("my|our|the|your ~ {THINGS} has|have|had been ~ {FAILED}"),
+        // "my flight to Leeds was cancelled": a few words may sit between.
+        format!("my|our ~ {THINGS} * ~ {FAILED}"),
+        format!("my|our ~ {THINGS} * * ~ {FAILED}"),
+        format!("my|our ~ {THINGS} * * * ~ {FAILED}"),
         format!("{FAILED} ~ my|our ~ {THINGS}"),
         format!("lost|missing|delayed|damaged|cancelled|canceled|late|wrong ~ {THINGS}"),
         "lost|misplaced|broke|damaged|smashed|cancelled|canceled|delayed my|our|me|us".into(),
@@ -313,9 +317,14 @@ fn is_acronym(word: &str) -> bool {
 /// Politeness markers ("please", "thank you"): common inside complaints, so they must
 /// not by themselves make a message read as pleased.
 pub(crate) fn is_polite(tokens: &Tokens) -> bool {
-    (0..tokens.len()).any(|i| {
+    (0..tokens.len()).any(|i| is_politeness_word(tokens.word(i)))
+}
+
+/// A word that is (part of) a politeness marker.
+pub(crate) fn is_politeness_word(word: &str) -> bool {
+    {
         matches!(
-            tokens.word(i),
+            word,
             "please"
                 | "pls"
                 | "plz"
@@ -330,7 +339,28 @@ pub(crate) fn is_polite(tokens: &Tokens) -> bool {
                 | "cheers"
                 | "regards"
         )
-    })
+    }
+}
+
+/// The tokens without their politeness markers, so that "thank you" and "please" in a
+/// complaint can be read past.
+pub(crate) fn without_politeness(tokens: &Tokens) -> Tokens {
+    Tokens {
+        lower: tokens.lower.clone(),
+        toks: tokens
+            .toks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !is_politeness_word(tokens.word(*i)))
+            .map(|(_, t)| *t)
+            .collect(),
+        symbols: tokens.symbols.clone(),
+        emoji: tokens.emoji.clone(),
+        exclamations: tokens.exclamations,
+        questions: tokens.questions,
+        punct_run: tokens.punct_run,
+        lower_words: tokens.lower_words,
+    }
 }
 
 /// Finds the signals in tokenised text. `matches` is scratch space.
