@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = PathBuf::from(args.next().unwrap_or_else(|| "../shared/data/text".into()));
     let mut trained = None;
     let mut summary = false;
+    let mut bench = false;
     let mut cfg = TrainConfig::default();
     if let Some(v) = env("BALANCE") {
         cfg.balance = v;
@@ -71,12 +72,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 trained = Some(Model::from_bytes(&std::fs::read(path)?)?);
             }
             "--summary" => summary = true,
+            "--bench" => bench = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     let model = trained
         .as_ref()
         .unwrap_or_else(|| recourse_judge::model::embedded());
+    if bench {
+        let texts = eval::eval_texts(&data)?;
+        let t = eval::throughput(&texts, model);
+        println!(
+            "read() {:.1} MB/s on short texts, {:.1} MB/s on ~2 KB emails; coach() {:.0} µs per 2 KB draft",
+            t.read_short_mb_s, t.read_email_mb_s, t.coach_us
+        );
+        return Ok(());
+    }
     let reports = eval::evaluate(&data, model)?;
     if summary {
         let mut line = format!("{cfg:?}\n");

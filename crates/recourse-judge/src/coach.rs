@@ -454,7 +454,7 @@ pub fn coach(input: &CoachInput) -> Vec<CoachFlag> {
         matches: Vec::new(),
     };
     cues().find(&tokens, &mut found.matches);
-    let draft_reading = crate::read_tokens(input.draft, &tokens, crate::Mode::Full);
+    let draft_reading = crate::read_tokens(input.draft, &tokens);
     let upset = input.customer.is_some_and(|r| r.label.is_negative());
     let pleased = input.customer.is_some_and(|r| r.label == Label::Pleased);
     let mut flags = Vec::new();

@@ -207,13 +207,13 @@ pub fn read(text: &str) -> Reading {
 /// [`read`] with another model (for evaluating freshly trained weights).
 pub fn read_with(text: &str, model: &Model) -> Reading {
     let tokens = text::tokenize(text, lexicon::lexicon());
-    read_tokens_with(text, &tokens, Mode::Full, model)
+    read_tokens_with(text, &tokens, Some(model))
 }
 
 /// The lexicon-only baseline: word valences and word lists, no trained model.
 pub fn read_baseline(text: &str) -> Reading {
     let tokens = text::tokenize(text, lexicon::lexicon());
-    read_tokens(text, &tokens, Mode::Baseline)
+    read_tokens_with(text, &tokens, None)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,8 +222,9 @@ pub(crate) enum Mode {
     Baseline,
 }
 
-pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens, mode: Mode) -> Reading {
-    read_tokens_with(text, tokens, mode, model::embedded())
+/// The full reading with the compiled-in model.
+pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens) -> Reading {
+    read_tokens_with(text, tokens, Some(model::embedded()))
 }
 
 /// How sure a probability is: 0.5 at the fence, 1 at either end.
@@ -231,7 +232,13 @@ fn sureness(p: f32) -> f32 {
     0.5 + (p - 0.5).abs()
 }
 
-fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model) -> Reading {
+/// The reading with `model`, or the lexicon-only baseline without one.
+fn read_tokens_with(text: &str, tokens: &text::Tokens, model: Option<&Model>) -> Reading {
+    let mode = if model.is_some() {
+        Mode::Full
+    } else {
+        Mode::Baseline
+    };
     let lex = lexicon::lexicon();
     let polarity = lexicon::polarity(tokens, lex);
     let signals = signals::find(tokens, lex, &mut Vec::new());
@@ -246,8 +253,8 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
         || has(SignalKind::Profanity)
         || has(SignalKind::Shouting);
 
-    let (valence, negative, p_negative, p_positive, offensive, angry) = match mode {
-        Mode::Full => {
+    let (valence, negative, p_negative, p_positive, offensive, angry) = match model {
+        Some(model) => {
             // Inside a complaint, "please" and "thank you" are manners, not pleasure: the
             // model reads the message without them (`model::view`).
             let mut plain = None;
@@ -270,7 +277,7 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
             let negative = neg >= 0.5 || (complaint && !sure_positive);
             (valence, negative, neg, pos, off, heated || anger >= 0.5)
         }
-        Mode::Baseline => {
+        None => {
             let c = polarity.compound;
             let off = if insult || has(SignalKind::Profanity) {
                 1.0

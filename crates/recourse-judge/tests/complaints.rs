@@ -67,6 +67,35 @@ fn service_failure_narratives() {
 }
 
 #[test]
+fn product_and_meal_let_downs() {
+    assert_signal(
+        SignalKind::ServiceFailure,
+        &[
+            "The soup was cold and the bread was stale",
+            "Far too salty for me",
+            "The handle broke after a week",
+            "Not worth the money",
+            "I would not recommend this blender",
+            "We sent it back twice",
+            "Poor quality stitching",
+        ],
+        &[
+            "The soup was hot and the bread was fresh",
+            "I would recommend this blender to anyone",
+            "Worth every penny",
+            "The handle is sturdy",
+        ],
+    );
+    assert_negative(&[
+        "The soup was cold and the bread was stale",
+        "The handle broke after a week",
+        "Not worth the money",
+        "I would not recommend this blender",
+    ]);
+    assert_not_negative(&["I would recommend this blender to anyone"]);
+}
+
+#[test]
 fn waiting() {
     assert_signal(
         SignalKind::Waiting,
