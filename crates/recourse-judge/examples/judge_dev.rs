@@ -73,6 +73,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             "--summary" => summary = true,
             "--bench" => bench = true,
+            "--misses" => {
+                // Sentiment val texts the judge gets wrong on negative vs not.
+                for (text, label) in eval::tweeteval(&data, "sentiment", "val")? {
+                    let r = recourse_judge::read(&text);
+                    if (label == 0) != r.label.is_negative() {
+                        println!("gold {label} got {} | {text}", r.label);
+                    }
+                }
+                return Ok(());
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }

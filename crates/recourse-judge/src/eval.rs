@@ -648,3 +648,37 @@ pub fn eval_texts(dir: &Path) -> Result<Vec<String>, DataError> {
     }
     Ok(texts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_and_confusion_matrix() {
+        // gold: 0 0 0 1 1; predicted: 0 1 0 1 0
+        let s = score(&[0, 0, 0, 1, 1], &[0, 1, 0, 1, 0], 2);
+        assert_eq!(s.matrix, vec![vec![2, 1], vec![1, 1]]);
+        assert!((s.accuracy - 0.6).abs() < 1e-9);
+        // class 0: P 2/3 R 2/3; class 1: P 1/2 R 1/2.
+        assert!((s.classes[0].f1 - 2.0 / 3.0).abs() < 1e-9);
+        assert!((s.classes[1].f1 - 0.5).abs() < 1e-9);
+        assert!((s.macro_f1 - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-9);
+        assert_eq!(s.classes[1].support, 2);
+    }
+
+    #[test]
+    fn render_shows_both_readers_side_by_side() {
+        let s = score(&[0, 1], &[0, 1], 2);
+        let out = render(&[Report {
+            set: "a set",
+            task: "negative vs not",
+            classes: &["not", "negative"],
+            size: 2,
+            model: s.clone(),
+            baseline: s,
+        }]);
+        assert!(out.contains("| a set | negative vs not | 2 |"), "{out}");
+        assert!(out.contains("judge: negative"), "{out}");
+        assert!(out.contains("baseline: not"), "{out}");
+    }
+}

@@ -227,6 +227,9 @@ pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens) -> Reading {
     read_tokens_with(text, tokens, Some(model::embedded()))
 }
 
+/// The least offensiveness of a message with a profane word.
+const PROFANITY_OFFENSIVE: f32 = 0.6;
+
 /// How sure a probability is: 0.5 at the fence, 1 at either end.
 fn sureness(p: f32) -> f32 {
     0.5 + (p - 0.5).abs()
@@ -275,6 +278,13 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, model: Option<&Model>) ->
             let sure_positive =
                 pos >= 0.5 && valence > 0.05 && (!complaint || polarity.compound > 0.05);
             let negative = neg >= 0.5 || (complaint && !sure_positive);
+            // Swearing is offensive in the broad sense of `Reading::offensive` (OLID's
+            // too), whatever the head makes of the rest of the message.
+            let off = if has(SignalKind::Profanity) {
+                off.max(PROFANITY_OFFENSIVE)
+            } else {
+                off
+            };
             (valence, negative, neg, pos, off, heated || anger >= 0.5)
         }
         None => {

@@ -153,7 +153,7 @@ fn service_failure_patterns() -> Vec<String> {
         "doesn't|doesnt|didn't|didnt|won't|wont|isn't|isnt|not|can't|cant|cannot even work|working|load|loading|connect|connecting|charge|open|start|boot".into(),
         "doesn't|doesnt|didn't|didnt|won't|wont|isn't|isnt|not|never|can't|cant|cannot ~ work|working|load|loading|connect|connecting|boot".into(),
         "keeps|kept|keep ~ crashing|freezing|failing|dropping|breaking|disconnecting|cancelling|canceling|losing|declining".into(),
-        "outage|outages|overbooked|stranded|bumped".into(),
+        "outage|outages|overbooked|stranded|bumped|crashes|crashed|crashing|freezes|froze|glitch|glitches|glitchy|buggy|laggy|lagging".into(),
         "refused|denied boarding".into(),
         "missed my|our connection|connecting|flight|train|meeting".into(),
         "no service|signal|internet|wifi|power|connection|water|heating|refund|compensation|explanation|apology|help|support".into(),
