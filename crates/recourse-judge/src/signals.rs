@@ -130,9 +130,9 @@ const FAILED: &str = "cancelled|canceled|delayed|lost|missing|misplaced|damaged|
 
 fn service_failure_patterns() -> Vec<String> {
     vec![
-        format!("my|our|the|your ~ {THINGS} ~ {FAILED}"),
-        format!("my|our|the|your ~ {THINGS} has|have|had|got|gets|keeps|still ~ {FAILED}"),
-        format!("my|our|the|your ~ {THINGS} has|have|had been ~ {FAILED}"),
+        format!("my|our ~ {THINGS} ~ {FAILED}"),
+        format!("my|our ~ {THINGS} has|have|had|got|gets|keeps|still ~ {FAILED}"),
+        format!("my|our ~ {THINGS} has|have|had been ~ {FAILED}"),
         // "my flight to Leeds was cancelled": a few words may sit between.
         format!("my|our ~ {THINGS} * ~ {FAILED}"),
         format!("my|our ~ {THINGS} * * ~ {FAILED}"),
