@@ -336,24 +336,22 @@ pub(crate) fn is_polite(tokens: &Tokens) -> bool {
 
 /// A word that is (part of) a politeness marker.
 pub(crate) fn is_politeness_word(word: &str) -> bool {
-    {
-        matches!(
-            word,
-            "please"
-                | "pls"
-                | "plz"
-                | "thank"
-                | "thanks"
-                | "thx"
-                | "ty"
-                | "appreciate"
-                | "appreciated"
-                | "kindly"
-                | "grateful"
-                | "cheers"
-                | "regards"
-        )
-    }
+    matches!(
+        word,
+        "please"
+            | "pls"
+            | "plz"
+            | "thank"
+            | "thanks"
+            | "thx"
+            | "ty"
+            | "appreciate"
+            | "appreciated"
+            | "kindly"
+            | "grateful"
+            | "cheers"
+            | "regards"
+    )
 }
 
 /// The tokens without their politeness markers, so that "thank you" and "please" in a
