@@ -42,7 +42,8 @@ test("reply with the coach, log an intervention, escalate with the handoff draft
   const flags = page.locator("#coach [data-coach=flags]");
   await flags.waitFor();
   const flagText = await flags.innerText();
-  assert.match(flagText, /blames customer/);
+  assert.match(flagText, /Sounds like blame/);
+  assert.equal(await page.locator('#coach [data-flag="blames_customer"]').count(), 1);
   await shot(page, "console-coach");
 
   // The agent rewrites it; the flags go away.

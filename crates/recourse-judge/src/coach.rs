@@ -50,18 +50,39 @@ impl FlagKind {
             FlagKind::PromiseWithoutTime => "promise_without_time",
         }
     }
+
+    /// A short piece of advice for people to read (the identifier is [`FlagKind::as_str`]).
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagKind::RespondsInKind => "Sounds defensive",
+            FlagKind::NoAcknowledgement => "Acknowledge how they feel",
+            FlagKind::NoOption => "Offer something concrete",
+            FlagKind::BlamesCustomer => "Sounds like blame",
+            FlagKind::RefusalWithoutReason => "Say why not",
+            FlagKind::FobOff => "Explain the hand-over",
+            FlagKind::NeedNotAddressed => "Answer what they need",
+            FlagKind::PromiseWithoutTime => "Say when",
+        }
+    }
 }
 
 /// One piece of advice on a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CoachFlag {
+    /// The stable identifier (serialised in snake case).
     pub kind: FlagKind,
+    /// The advice in a few words, for people ("Sounds defensive"); usually
+    /// [`FlagKind::label`], more specific where the draft shows which it is.
+    pub label: &'static str,
     /// What the coach noticed, in a sentence.
     pub explanation: String,
     /// How the draft could be rewritten.
     pub hint: String,
     /// The words of the draft that raised the flag (may be empty).
     pub evidence: Vec<String>,
+    /// Words the draft is missing: for [`FlagKind::NeedNotAddressed`], the need's words
+    /// that the draft does not mention (empty for the other flags).
+    pub missing: Vec<String>,
 }
 
 /// Phrase groups the coach looks for in drafts.
@@ -317,9 +338,109 @@ impl Found<'_> {
 fn flag(kind: FlagKind, explanation: &str, hint: &str, evidence: Vec<String>) -> CoachFlag {
     CoachFlag {
         kind,
+        label: kind.label(),
         explanation: explanation.to_owned(),
         hint: hint.to_owned(),
         evidence,
+        missing: Vec::new(),
+    }
+}
+
+/// What a ticket is about, as far as the coach's examples go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Topic {
+    Delivery,
+    Refund,
+    Replacement,
+    Account,
+    Cancellation,
+    Billing,
+    Repair,
+    Other,
+}
+
+/// The ticket's topic, from the first need word that belongs to one of the coach's
+/// synonym groups ([`SYNONYMS`], same order as [`Topic`]).
+fn topic(need: Option<&str>) -> Topic {
+    const TOPICS: [Topic; 7] = [
+        Topic::Refund,
+        Topic::Replacement,
+        Topic::Delivery,
+        Topic::Account,
+        Topic::Cancellation,
+        Topic::Billing,
+        Topic::Repair,
+    ];
+    let Some(need) = need else {
+        return Topic::Other;
+    };
+    let tokens = tokenize(need, lexicon());
+    for i in 0..tokens.len() {
+        let w = tokens.word(i);
+        if is_stopword(w) {
+            continue;
+        }
+        for (group, topic) in SYNONYMS.iter().zip(TOPICS) {
+            if group.iter().any(|s| w.starts_with(s)) {
+                return topic;
+            }
+        }
+    }
+    Topic::Other
+}
+
+/// An opening that acknowledges the customer, fitted to the ticket: what it is about
+/// (from the need) and whether the customer has been waiting or chasing.
+fn acknowledgement_example(topic: Topic, customer: Option<&Reading>) -> &'static str {
+    let chased = customer.is_some_and(|r| r.has(SignalKind::RepeatedContact));
+    let waited = customer.is_some_and(|r| r.has(SignalKind::Waiting));
+    match topic {
+        Topic::Delivery if waited || chased => {
+            "I'm sorry your order still hasn't reached you and that you've had to chase us for it."
+        }
+        Topic::Delivery => {
+            "I'm sorry your order hasn't reached you yet; I know you were counting on it."
+        }
+        Topic::Refund if waited || chased => {
+            "I'm sorry you're still waiting for your money and have had to chase us for it."
+        }
+        Topic::Refund => "I'm sorry you're out of pocket over this; that shouldn't have happened.",
+        Topic::Replacement => {
+            "I'm sorry you still don't have one that works; that's not what you paid for."
+        }
+        Topic::Account => {
+            "I'm sorry you've been locked out; that's really frustrating when you need it."
+        }
+        Topic::Cancellation => "I'm sorry cancelling has been this hard; it should be simple.",
+        Topic::Billing => "I'm sorry about the mistake on your bill; I can see why you're upset.",
+        Topic::Repair => "I'm sorry it stopped working; that's not what you paid for.",
+        Topic::Other if chased => "I'm sorry you've had to contact us again about this.",
+        Topic::Other if waited => "I'm sorry you've been kept waiting so long for an answer.",
+        Topic::Other => {
+            "I'm sorry this has caused you so much trouble; I can see why you're frustrated."
+        }
+    }
+}
+
+/// A concrete offer in the "I can … for you" form, fitted to the ticket's topic.
+fn option_example(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Delivery => {
+            "I can send it again by express delivery, or refund you today, whichever you prefer."
+        }
+        Topic::Refund => {
+            "I can process the refund today; it should reach your card within three working days."
+        }
+        Topic::Replacement => {
+            "I can send a replacement today, or refund you in full, whichever you prefer."
+        }
+        Topic::Account => "I can reset your access now and stay with you while you sign in.",
+        Topic::Cancellation => "I can cancel it today and confirm by email within the hour.",
+        Topic::Billing => "I can correct the bill and credit the difference to your account today.",
+        Topic::Repair => {
+            "I can book a repair this week, or send a replacement, whichever suits you."
+        }
+        Topic::Other => "I can look into this today and call you back by 5 pm with an answer.",
     }
 }
 
@@ -333,7 +454,7 @@ pub fn coach(input: &CoachInput) -> Vec<CoachFlag> {
         matches: Vec::new(),
     };
     cues().find(&tokens, &mut found.matches);
-    let draft_reading = crate::read_tokens(input.draft, &tokens, crate::Mode::Full);
+    let draft_reading = crate::read_tokens(input.draft, &tokens);
     let upset = input.customer.is_some_and(|r| r.label.is_negative());
     let pleased = input.customer.is_some_and(|r| r.label == Label::Pleased);
     let mut flags = Vec::new();
@@ -351,16 +472,27 @@ pub fn coach(input: &CoachInput) -> Vec<CoachFlag> {
         })
         .flat_map(|s| s.words.iter().cloned())
         .collect();
+    let rude = !hostile.is_empty();
     hostile.extend(found.evidence(Cue::Sarcasm));
     hostile.extend(found.evidence(Cue::Defensive));
     hostile.extend(found.evidence(Cue::NonApology));
     if !hostile.is_empty() || draft_reading.label == Label::Abusive {
-        flags.push(flag(
+        // Name what it sounds like, most serious first.
+        let label = if rude || draft_reading.label == Label::Abusive {
+            "Sounds hostile"
+        } else if found.any(Cue::Sarcasm) {
+            "Sounds sarcastic"
+        } else {
+            FlagKind::RespondsInKind.label()
+        };
+        let mut f = flag(
             FlagKind::RespondsInKind,
             "The draft sounds hostile, sarcastic or defensive, which tends to escalate things.",
             "Drop the edge: say plainly what happened and what you will do, without judging the customer's tone.",
             hostile,
-        ));
+        );
+        f.label = label;
+        flags.push(f);
     }
 
     // An upset customer first needs to hear that they were heard.
@@ -371,11 +503,16 @@ pub fn coach(input: &CoachInput) -> Vec<CoachFlag> {
                 .iter()
                 .any(|n| n.label == Cue::NonApology && n.start <= m.start && m.start < n.end)
     });
+    let need = input.need.map(str::trim).filter(|n| !n.is_empty());
+    let topic = topic(need);
     if upset && !acknowledges {
         flags.push(flag(
             FlagKind::NoAcknowledgement,
             "The customer is upset and the draft does not acknowledge how they feel.",
-            "Open with a sentence that names the problem and its impact on them, e.g. \"I'm sorry the parcel still hasn't arrived after two weeks.\"",
+            &format!(
+                "Open with a sentence that names the problem and its impact on them, e.g. \"{}\"",
+                acknowledgement_example(topic, input.customer)
+            ),
             Vec::new(),
         ));
     }
@@ -384,7 +521,10 @@ pub fn coach(input: &CoachInput) -> Vec<CoachFlag> {
         flags.push(flag(
             FlagKind::NoOption,
             "The draft offers nothing concrete the customer can accept or choose.",
-            "Add at least one specific thing you can do, in the form \"I can … for you\", or two options to choose from.",
+            &format!(
+                "Add at least one specific thing you can do, or two options to choose from, e.g. \"{}\"",
+                option_example(topic)
+            ),
             Vec::new(),
         ));
     }
@@ -433,31 +573,41 @@ pub fn coach(input: &CoachInput) -> Vec<CoachFlag> {
             };
             flags.push(CoachFlag {
                 kind: FlagKind::FobOff,
+                label: FlagKind::FobOff.label(),
                 explanation: format!(
                     "The draft sends the customer elsewhere without saying {missing}."
                 ),
                 hint: "Say why they are the right people, how to reach them (or that you have already passed it on), and what to do if that fails.".to_owned(),
                 evidence: found.evidence(Cue::Redirect),
+                missing: Vec::new(),
             });
         }
     }
 
-    match input.need.map(str::trim).filter(|n| !n.is_empty()) {
-        None => flags.push(flag(
-            FlagKind::NeedNotAddressed,
-            "The ticket has no need recorded yet, so the reply may miss what the customer wants.",
-            "Find out and record what the customer needs, then answer that first.",
-            Vec::new(),
-        )),
+    match need {
+        None => {
+            let mut f = flag(
+                FlagKind::NeedNotAddressed,
+                "The ticket has no need recorded yet, so the reply may miss what the customer wants.",
+                "Find out and record what the customer needs, then answer that first.",
+                Vec::new(),
+            );
+            f.label = "Record what they need";
+            flags.push(f);
+        }
         Some(need) => {
-            let missing = need_missing(need, &tokens);
-            if let Some(words) = missing {
-                flags.push(flag(
+            if let Some(words) = need_missing(need, &tokens) {
+                let mut f = flag(
                     FlagKind::NeedNotAddressed,
                     "The draft does not mention what the customer needs.",
-                    "Address the recorded need directly, early in the reply.",
-                    words,
-                ));
+                    &format!(
+                        "Answer the recorded need (\"{need}\") directly, early in the reply. Need words missing from the draft: {}.",
+                        words.join(", ")
+                    ),
+                    Vec::new(),
+                );
+                f.missing = words;
+                flags.push(f);
             }
         }
     }

@@ -157,6 +157,10 @@ const JOY: u8 = 1;
 const OPTIMISM: u8 = 2;
 const SADNESS: u8 = 3;
 
+/// TweetEval sentiment ids (0 negative, 1 neutral, 2 positive).
+const SENTIMENT_NEGATIVE: u8 = 0;
+const SENTIMENT_POSITIVE: u8 = 2;
+
 /// Trains the model on the train splits only.
 pub fn train(dir: &Path, cfg: TrainConfig) -> Result<Model, DataError> {
     let mut examples: Vec<Example> = Vec::new();
@@ -184,10 +188,24 @@ pub fn train(dir: &Path, cfg: TrainConfig) -> Result<Model, DataError> {
             data[anger].push((i, label == ANGER, w));
         }
     }
+    for (text, label) in tweeteval(dir, "sentiment", "train")? {
+        let i = examples.len();
+        examples.push(model::example(&text, cfg.log2_buckets));
+        let w = cfg.sentiment_weight;
+        data[neg].push((i, label == SENTIMENT_NEGATIVE, w));
+        data[pos].push((i, label == SENTIMENT_POSITIVE, w));
+    }
     for (text, label) in tweeteval(dir, "offensive", "train")? {
         let i = examples.len();
         examples.push(model::example(&text, cfg.log2_buckets));
         data[off].push((i, label == 1, 1.0));
+    }
+    if cfg.hate_weight > 0.0 {
+        for (text, label) in tweeteval(dir, "hate", "train")? {
+            let i = examples.len();
+            examples.push(model::example(&text, cfg.log2_buckets));
+            data[off].push((i, label == 1, cfg.hate_weight));
+        }
     }
     Ok(model::train(&examples, &data, cfg))
 }
@@ -204,6 +222,8 @@ pub struct ClassScore {
 /// Scores of one predictor on one set.
 #[derive(Debug, Clone, Default)]
 pub struct Scores {
+    /// `matrix[gold][predicted]` counts.
+    pub matrix: Vec<Vec<usize>>,
     pub accuracy: f64,
     pub macro_f1: f64,
     pub classes: Vec<ClassScore>,
@@ -248,6 +268,7 @@ pub fn score(gold: &[usize], predicted: &[usize], classes: usize) -> Scores {
         accuracy: correct as f64 / gold.len().max(1) as f64,
         macro_f1: per.iter().map(|c| c.f1).sum::<f64>() / classes as f64,
         classes: per,
+        matrix,
     }
 }
 
@@ -357,6 +378,42 @@ pub fn evaluate(dir: &Path, model: &Model) -> Result<Vec<Report>, DataError> {
         polarity3,
     ));
 
+    let val = tweeteval(dir, "sentiment", "val")?;
+    let texts: Vec<String> = val.iter().map(|(t, _)| t.clone()).collect();
+    let (m, b) = read_all(&texts);
+    let gold: Vec<usize> = val
+        .iter()
+        .map(|(_, l)| usize::from(*l == SENTIMENT_NEGATIVE))
+        .collect();
+    reports.push(task(
+        "TweetEval sentiment val",
+        "negative vs not",
+        &["not", "negative"],
+        &texts,
+        gold,
+        &m,
+        &b,
+        negative_class,
+    ));
+    let gold: Vec<usize> = val
+        .iter()
+        .map(|(_, l)| match *l {
+            SENTIMENT_POSITIVE => 0,
+            SENTIMENT_NEGATIVE => 2,
+            _ => 1,
+        })
+        .collect();
+    reports.push(task(
+        "TweetEval sentiment val",
+        "pleased / neutral / negative",
+        &["pleased", "neutral", "negative"],
+        &texts,
+        gold,
+        &m,
+        &b,
+        polarity3,
+    ));
+
     let val = tweeteval(dir, "emotion", "val")?;
     let texts: Vec<String> = val.iter().map(|(t, _)| t.clone()).collect();
     let (m, b) = read_all(&texts);
@@ -454,6 +511,35 @@ pub fn render(reports: &[Report]) -> String {
                 "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
                 r.set, r.task, class, m.support, m.precision, m.recall, b.precision, b.recall
             );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Confusion matrices (rows: gold, columns: predicted; judge | baseline):"
+    );
+    for r in reports {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{} — {}", r.set, r.task);
+        let _ = writeln!(out);
+        let mut head = String::from("| gold \\ predicted |");
+        let mut rule = String::from("|---|");
+        for who in ["judge", "baseline"] {
+            for c in r.classes {
+                let _ = write!(head, " {who}: {c} |");
+                rule.push_str("---|");
+            }
+        }
+        let _ = writeln!(out, "{head}");
+        let _ = writeln!(out, "{rule}");
+        for (g, class) in r.classes.iter().enumerate() {
+            let mut row = format!("| {class} |");
+            for s in [&r.model, &r.baseline] {
+                for n in &s.matrix[g] {
+                    let _ = write!(row, " {n} |");
+                }
+            }
+            let _ = writeln!(out, "{row}");
         }
     }
     out
@@ -557,8 +643,42 @@ pub fn eval_texts(dir: &Path) -> Result<Vec<String>, DataError> {
         .into_iter()
         .map(|c| c.text)
         .collect();
-    for name in ["emotion", "offensive", "hate"] {
+    for name in ["sentiment", "emotion", "offensive", "hate"] {
         texts.extend(tweeteval(dir, name, "val")?.into_iter().map(|(t, _)| t));
     }
     Ok(texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_and_confusion_matrix() {
+        // gold: 0 0 0 1 1; predicted: 0 1 0 1 0
+        let s = score(&[0, 0, 0, 1, 1], &[0, 1, 0, 1, 0], 2);
+        assert_eq!(s.matrix, vec![vec![2, 1], vec![1, 1]]);
+        assert!((s.accuracy - 0.6).abs() < 1e-9);
+        // class 0: P 2/3 R 2/3; class 1: P 1/2 R 1/2.
+        assert!((s.classes[0].f1 - 2.0 / 3.0).abs() < 1e-9);
+        assert!((s.classes[1].f1 - 0.5).abs() < 1e-9);
+        assert!((s.macro_f1 - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-9);
+        assert_eq!(s.classes[1].support, 2);
+    }
+
+    #[test]
+    fn render_shows_both_readers_side_by_side() {
+        let s = score(&[0, 1], &[0, 1], 2);
+        let out = render(&[Report {
+            set: "a set",
+            task: "negative vs not",
+            classes: &["not", "negative"],
+            size: 2,
+            model: s.clone(),
+            baseline: s,
+        }]);
+        assert!(out.contains("| a set | negative vs not | 2 |"), "{out}");
+        assert!(out.contains("judge: negative"), "{out}");
+        assert!(out.contains("baseline: not"), "{out}");
+    }
 }

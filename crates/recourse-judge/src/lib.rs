@@ -104,6 +104,16 @@ pub enum SignalKind {
     Profanity,
     /// Several words in capitals, or repeated `!`/`?`.
     Shouting,
+    /// A plain account of the service failing: a delay, a cancellation, lost luggage or
+    /// parcels, "still not here", being charged twice, something broken on arrival.
+    ServiceFailure,
+    /// Waiting: on hold, for hours or weeks, "still no refund".
+    Waiting,
+    /// Contacting the company again and again, nobody answering, being passed around.
+    RepeatedContact,
+    /// Exasperation: idioms ("getting on my nerves", "you are killing me"), anger emoji
+    /// and hashtags of displeasure (`#fail`, `#neveragain`).
+    Exasperation,
 }
 
 impl SignalKind {
@@ -117,7 +127,25 @@ impl SignalKind {
             SignalKind::PersonalInsult => "personal_insult",
             SignalKind::Profanity => "profanity",
             SignalKind::Shouting => "shouting",
+            SignalKind::ServiceFailure => "service_failure",
+            SignalKind::Waiting => "waiting",
+            SignalKind::RepeatedContact => "repeated_contact",
+            SignalKind::Exasperation => "exasperation",
         }
+    }
+
+    /// Signals that a customer is complaining about the service (what a support desk
+    /// knows), whether or not they use emotion words.
+    pub fn is_complaint(self) -> bool {
+        matches!(
+            self,
+            SignalKind::ServiceFailure
+                | SignalKind::Waiting
+                | SignalKind::RepeatedContact
+                | SignalKind::Exasperation
+                | SignalKind::ThreatToLeave
+                | SignalKind::ThreatToReview
+        )
     }
 }
 
@@ -179,13 +207,13 @@ pub fn read(text: &str) -> Reading {
 /// [`read`] with another model (for evaluating freshly trained weights).
 pub fn read_with(text: &str, model: &Model) -> Reading {
     let tokens = text::tokenize(text, lexicon::lexicon());
-    read_tokens_with(text, &tokens, Mode::Full, model)
+    read_tokens_with(text, &tokens, Some(model))
 }
 
 /// The lexicon-only baseline: word valences and word lists, no trained model.
 pub fn read_baseline(text: &str) -> Reading {
     let tokens = text::tokenize(text, lexicon::lexicon());
-    read_tokens(text, &tokens, Mode::Baseline)
+    read_tokens_with(text, &tokens, None)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,31 +222,47 @@ pub(crate) enum Mode {
     Baseline,
 }
 
-pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens, mode: Mode) -> Reading {
-    read_tokens_with(text, tokens, mode, model::embedded())
+/// The full reading with the compiled-in model.
+pub(crate) fn read_tokens(text: &str, tokens: &text::Tokens) -> Reading {
+    read_tokens_with(text, tokens, Some(model::embedded()))
 }
+
+/// The least offensiveness of a message with a profane word.
+const PROFANITY_OFFENSIVE: f32 = 0.6;
 
 /// How sure a probability is: 0.5 at the fence, 1 at either end.
 fn sureness(p: f32) -> f32 {
     0.5 + (p - 0.5).abs()
 }
 
-fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model) -> Reading {
+/// The reading with `model`, or the lexicon-only baseline without one.
+fn read_tokens_with(text: &str, tokens: &text::Tokens, model: Option<&Model>) -> Reading {
+    let mode = if model.is_some() {
+        Mode::Full
+    } else {
+        Mode::Baseline
+    };
     let lex = lexicon::lexicon();
     let polarity = lexicon::polarity(tokens, lex);
     let signals = signals::find(tokens, lex, &mut Vec::new());
     let language = lang::detect(text, tokens);
     let has = |k: SignalKind| signals.iter().any(|s| s.kind == k);
     let insult = has(SignalKind::PersonalInsult);
+    // A customer describing a failed service, waiting, chasing or exasperated: what a
+    // support desk hears as a complaint even without emotion words.
+    let complaint = signals.iter().any(|s| s.kind.is_complaint());
     let heated = has(SignalKind::Anger)
         || has(SignalKind::Disgust)
         || has(SignalKind::Profanity)
         || has(SignalKind::Shouting);
 
-    let (valence, negative, p_negative, p_positive, offensive, angry) = match mode {
-        Mode::Full => {
-            let dense = model::dense_features(&polarity, &signals, tokens);
-            let p = model.predict(tokens, &dense);
+    let (valence, negative, p_negative, p_positive, offensive, angry) = match model {
+        Some(model) => {
+            // Inside a complaint, "please" and "thank you" are manners, not pleasure: the
+            // model reads the message without them (`model::view`).
+            let mut plain = None;
+            let (polarity, dense) = model::view(tokens, polarity, &signals, &mut plain);
+            let p = model.predict(plain.as_ref().unwrap_or(tokens), &dense);
             let (neg, pos, off, anger) = (
                 p[model::Head::Negative as usize],
                 p[model::Head::Positive as usize],
@@ -226,9 +270,24 @@ fn read_tokens_with(text: &str, tokens: &text::Tokens, mode: Mode, model: &Model
                 p[model::Head::Anger as usize],
             );
             let valence = (0.5 * polarity.compound + 0.5 * (pos - neg)).clamp(-1.0, 1.0);
-            (valence, neg >= 0.5, neg, pos, off, heated || anger >= 0.5)
+            // A complaint (a failed service, waiting, chasing, exasperation, a threat to
+            // leave or go public) is negative unless the model is sure it is positive:
+            // customers often describe what went wrong without a single emotion word.
+            // There, being sure also needs a positive word besides the manners
+            // (`polarity` here is read without them).
+            let sure_positive =
+                pos >= 0.5 && valence > 0.05 && (!complaint || polarity.compound > 0.05);
+            let negative = neg >= 0.5 || (complaint && !sure_positive);
+            // Swearing is offensive in the broad sense of `Reading::offensive` (OLID's
+            // too), whatever the head makes of the rest of the message.
+            let off = if has(SignalKind::Profanity) {
+                off.max(PROFANITY_OFFENSIVE)
+            } else {
+                off
+            };
+            (valence, negative, neg, pos, off, heated || anger >= 0.5)
         }
-        Mode::Baseline => {
+        None => {
             let c = polarity.compound;
             let off = if insult || has(SignalKind::Profanity) {
                 1.0

@@ -10,16 +10,39 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
-use crate::hash::FxHasher;
+use crate::hash::{hash_bytes, mix};
 use crate::text::Tokens;
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+/// Words are looked up by a 64-bit hash computed once per token, not re-hashed for every
+/// pattern that tries them; the sets below hash those hashes by passing them through.
+#[derive(Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(self.0, bytes);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type WordMap<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+type WordSet = HashSet<u64, BuildHasherDefault<PassThrough>>;
+
+/// A word's hash for the phrase tables (mixed, so that every bit depends on every byte).
+#[inline]
+fn word_hash(word: &str) -> u64 {
+    mix(hash_bytes(0x7068_7261_7365_7321, word.as_bytes()))
+}
 
 #[derive(Debug)]
 struct Step {
-    /// Exact alternatives (a set: insult lists run to a hundred words).
-    words: FxSet<&'static str>,
+    /// Exact alternatives, by [`word_hash`] (a set: insult lists run to a hundred words).
+    words: WordSet,
     /// Prefix alternatives (`apologi*`); an empty prefix matches any word.
     prefixes: Vec<&'static str>,
     /// Filler words may come before this step.
@@ -27,8 +50,8 @@ struct Step {
 }
 
 impl Step {
-    fn matches(&self, word: &str) -> bool {
-        self.words.contains(word) || self.prefixes.iter().any(|p| word.starts_with(p))
+    fn matches(&self, hash: u64, word: &str) -> bool {
+        self.words.contains(&hash) || self.prefixes.iter().any(|p| word.starts_with(p))
     }
 }
 
@@ -40,7 +63,7 @@ struct Pattern<L> {
 
 pub(crate) struct Phrases<L> {
     patterns: Vec<Pattern<L>>,
-    by_first: FxMap<&'static str, Vec<usize>>,
+    by_first: WordMap<Vec<usize>>,
     /// Patterns whose first word is a prefix or wildcard, tried at every token.
     unindexed: Vec<usize>,
 }
@@ -112,7 +135,7 @@ impl<L: Copy> Phrases<L> {
     pub fn new(groups: &[(L, &[&'static str])]) -> Phrases<L> {
         let mut set = Phrases {
             patterns: Vec::new(),
-            by_first: FxMap::default(),
+            by_first: WordMap::default(),
             unindexed: Vec::new(),
         };
         for (label, patterns) in groups {
@@ -128,7 +151,7 @@ impl<L: Copy> Phrases<L> {
                         .split('|')
                         .partition(|a| a.ends_with('*') && !a.contains("**"));
                     steps.push(Step {
-                        words: words.into_iter().collect(),
+                        words: words.into_iter().map(word_hash).collect(),
                         prefixes: prefixes.iter().map(|p| &p[..p.len() - 1]).collect(),
                         gap,
                     });
@@ -140,7 +163,10 @@ impl<L: Copy> Phrases<L> {
                     set.unindexed.push(id);
                 } else {
                     for alt in &first.words {
-                        set.by_first.entry(*alt).or_default().push(id);
+                        let ids = set.by_first.entry(*alt).or_default();
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
                     }
                 }
                 set.patterns.push(Pattern {
@@ -155,12 +181,17 @@ impl<L: Copy> Phrases<L> {
     /// All matches, leftmost first; at each start the longest match of each label.
     pub fn find(&self, tokens: &Tokens, out: &mut Vec<Match<L>>) {
         let n = tokens.len();
+        // Each word is hashed once, whatever the number of patterns that try it.
+        let words: Vec<u64> = (0..n).map(|i| word_hash(tokens.word(i))).collect();
         for start in 0..n {
-            let word = tokens.word(start);
-            let indexed = self.by_first.get(word).map(Vec::as_slice).unwrap_or(&[]);
+            let indexed = self
+                .by_first
+                .get(&words[start])
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             for &id in indexed.iter().chain(&self.unindexed) {
                 let pattern = &self.patterns[id];
-                if let Some(end) = self.match_at(pattern, tokens, start) {
+                if let Some(end) = self.match_at(pattern, tokens, &words, start) {
                     out.push(Match {
                         label: pattern.label,
                         start,
@@ -171,7 +202,13 @@ impl<L: Copy> Phrases<L> {
         }
     }
 
-    fn match_at(&self, pattern: &Pattern<L>, tokens: &Tokens, start: usize) -> Option<usize> {
+    fn match_at(
+        &self,
+        pattern: &Pattern<L>,
+        tokens: &Tokens,
+        words: &[u64],
+        start: usize,
+    ) -> Option<usize> {
         let n = tokens.len();
         let mut pos = start;
         for (k, step) in pattern.steps.iter().enumerate() {
@@ -184,7 +221,7 @@ impl<L: Copy> Phrases<L> {
                     return None;
                 }
                 let word = tokens.word(pos);
-                if step.matches(word) {
+                if step.matches(words[pos], word) {
                     break;
                 }
                 if !step.gap

@@ -121,15 +121,162 @@ const URGENCY: &[&str] = &[
     "need|needs ~ it|this ~ now",
 ];
 
+// Customer-domain complaint patterns, written for this project from what a support desk
+// hears (no data set's text): what went wrong, the waiting, the chasing, the exasperation.
+
+/// Things a customer waits for or that go missing.
+const THINGS: &str = "flight|flights|train|trains|bus|order|orders|parcel|parcels|package|packages|delivery|deliveries|luggage|bag|bags|baggage|suitcase|suitcases|refund|item|items|shipment|booking|reservation|appointment|connection|card|payment|replacement|repair|engineer|technician|driver|courier|food|meal|tickets|ticket|seat|room|laptop|phone|router|account|internet|wifi|broadband|service|app|website|site";
+const FAILED: &str = "cancelled|canceled|delayed|lost|missing|misplaced|damaged|broken|smashed|late|stolen|overbooked|overcharged|stuck|wrong|faulty|defective|down|dead|declined|blocked|locked|suspended|disconnected|rejected";
+
+fn service_failure_patterns() -> Vec<String> {
+    vec![
+        format!("my|our ~ {THINGS} ~ {FAILED}"),
+        format!("my|our ~ {THINGS} has|have|had|got|gets|keeps|still ~ {FAILED}"),
+        format!("my|our ~ {THINGS} has|have|had been ~ {FAILED}"),
+        // "my flight to Leeds was cancelled": a few words may sit between.
+        format!("my|our ~ {THINGS} * ~ {FAILED}"),
+        format!("my|our ~ {THINGS} * * ~ {FAILED}"),
+        format!("my|our ~ {THINGS} * * * ~ {FAILED}"),
+        format!("{FAILED} ~ my|our ~ {THINGS}"),
+        format!("lost|missing|delayed|damaged|cancelled|canceled|late|wrong ~ {THINGS}"),
+        "lost|misplaced|broke|damaged|smashed|cancelled|canceled|delayed my|our|me|us".into(),
+        "hasn't|hasnt|haven't|havent|didn't|didnt|never|not ~ arrived|arrive|delivered|received|receive|refunded|shown|showed|come|came|fixed|resolved|sorted|credited|reimbursed|dispatched|shipped".into(),
+        "still not|no|isn't|isnt|hasn't|hasnt|haven't|havent|nothing|broken|missing|down".into(),
+        "not|never|isn't|isnt|wasn't|wasnt ~ here|there ~ yet".into(),
+        "charged|billed|debited|overcharged me|us|my ~ twice|double|again|extra|wrong|card".into(),
+        "charged|billed|debited twice|double|again".into(),
+        "double|triple charged|billed|charge|charging|billing".into(),
+        "overcharged|overbilled|overcharging".into(),
+        "sent|gave|delivered|shipped|brought me|us ~ wrong".into(),
+        "wrong item|order|size|product|parcel|package|bill|amount|charge|address|colour|color|meal|food".into(),
+        "stopped|stops|quit ~ working".into(),
+        "doesn't|doesnt|didn't|didnt|won't|wont|isn't|isnt|not|can't|cant|cannot even work|working|load|loading|connect|connecting|charge|open|start|boot".into(),
+        "doesn't|doesnt|didn't|didnt|won't|wont|isn't|isnt|not|never|can't|cant|cannot ~ work|working|load|loading|connect|connecting|boot".into(),
+        "keeps|kept|keep ~ crashing|freezing|failing|dropping|breaking|disconnecting|cancelling|canceling|losing|declining".into(),
+        "outage|outages|overbooked|stranded|bumped|crashes|crashed|crashing|freezes|froze|glitch|glitches|glitchy|buggy|laggy|lagging".into(),
+        "refused|denied boarding".into(),
+        "missed my|our connection|connecting|flight|train|meeting".into(),
+        "no service|signal|internet|wifi|power|connection|water|heating|refund|compensation|explanation|apology|help|support".into(),
+        "worst|terrible|awful|horrible|horrendous|lousy|shocking|appalling|rubbish|crap|crappy|shoddy|poor|bad|abysmal|dreadful|pathetic ~ service|customer|support|experience|airline|company|delivery|communication|app".into(),
+        "where is|where's|wheres ~ my|our ~ refund|order|parcel|package|money|bag|luggage|delivery|item|replacement|stuff|engineer|driver|food|flight".into(),
+        "rip off|ripoff|scam|scammed|swindled|conned".into(),
+        "ripped off".into(),
+        "waste of ~ money|time".into(),
+        // Reviews of products and meals: what was wrong with them.
+        "food|meal|pizza|soup|steak|fries|chips|coffee|burger|dish|dishes|chicken|fish|pasta|rice|bread|room|bed|bathroom|table|drinks|order ~ was|were|is|are|came|arrived ~ cold|stale|burnt|burned|undercooked|overcooked|raw|bland|soggy|greasy|tasteless|inedible|lukewarm|dry|chewy|rubbery|dirty|filthy|tiny|cramped|noisy|wrong|late".into(),
+        "too|overly|way|far ~ salty|sweet|greasy|oily|dry|cold|expensive|pricey|slow|loud|noisy|small|cramped|long|late|busy|crowded|hot|bland|rushed".into(),
+        "ignored us|me".into(),
+        "sent|send|sending|took|take|returned|return|returning it|them|this ~ back".into(),
+        "broke|died|failed|cracked|snapped|stopped|quit ~ after|within".into(),
+        "fell|came apart".into(),
+        "poor|cheap|bad|low|shoddy|terrible|awful quality|build|workmanship".into(),
+        "not|isn't|wasn't|never worth ~ it|the|a|money|price|wait|penny".into(),
+        "overpriced|overrated|underwhelming|mediocre|subpar|sub-par|flimsy|cheaply|unhelpful|unprofessional|inattentive".into(),
+        "wouldn't|won't|don't|not|never ~ recommend".into(),
+        "avoid this|them|it|at|like".into(),
+        "stay away".into(),
+        "save your money".into(),
+        "hung|hang|hangs up on".into(),
+        "cut me|us off".into(),
+    ]
+}
+
+const WAITING: &[&str] = &[
+    "waiting|waited|wait|queuing|queueing|queued|stuck|sitting|delayed for|over|since|nearly|almost ~ 0*|1*|2*|3*|4*|5*|6*|7*|8*|9*|an|two|three|four|five|six|seven|eight|nine|ten|twelve|several|hours|days|weeks|months|ages|forever|hour|week|month|year|years",
+    "waiting|waited|wait|queuing|queued|stuck|delayed ~ hours|days|weeks|months|ages|forever",
+    "still waiting|waitin|no|nothing",
+    "on hold for|over|forever|again|since|now",
+    "been|kept|put|left ~ on hold",
+    "kept|put|left me|us on hold",
+    "hours|hour|days|weeks|mins|minutes|hrs late|delay|delayed|wait|waiting|queue|queuing",
+    "been|over|than|nearly|almost ~ 0*|1*|2*|3*|4*|5*|6*|7*|8*|9*|two|three|four|five|six|several|a ~ hours|days|weeks|months|week|month",
+    "took|taking|takes ~ forever|ages|hours|days|weeks|months",
+    "no sign|word|news|update|updates ~ of|yet|from|since",
+    "how much|many longer",
+    "when will ~ i|we ~ get|receive|hear|see",
+];
+
+const REPEATED: &[&str] = &[
+    "second|third|fourth|fifth|3rd|4th|5th|nth|umpteenth|hundredth|tenth|millionth time",
+    "called|phoned|rang|emailed|messaged|contacted|tweeted|chatted|complained|wrote|written|reported|chased ~ twice|again|repeatedly|already|numerous|multiple|several|countless|many|every",
+    "called|phoned|rang|emailed|messaged|contacted|tweeted|chatted|complained|wrote|reported|chased you|them|u|support|customer|your|ur ~ twice|again|repeatedly|already|numerous|multiple|several|countless|many|every|0*|1*|2*|3*|4*|5*|6*|7*|8*|9*|two|three|four|five|ten|times",
+    "2|3|4|5|6|7|8|9|10|11|12|15|20|two|three|four|five|six|ten|multiple|several|numerous|countless ~ calls|emails|messages|tweets|tickets|complaints|attempts",
+    "again and again",
+    "over and over",
+    "yet again",
+    "once again",
+    "same problem|issue|thing|story|excuse|excuses ~ again|every|still|keeps",
+    "keep|keeps|kept ~ calling|asking|telling|emailing|chasing|saying|getting|promising|fobbing",
+    "nobody|noone|no-one ~ answers|answer|answered|answering|replies|reply|replied|responds|responded|respond|picks|calls|called|gets|got|cares|helps|helped|knows|bothered|bothers|listens|listening|seems",
+    "no one ~ answers|answer|answered|answering|replies|reply|replied|responds|responded|respond|picks|calls|called|gets|got|cares|helps|helped|knows|bothered|bothers|listens|listening|seems",
+    "nobody|noone|no-one ~ can|could|will ~ help|tell|explain",
+    "no reply|response|answer|callback|answers|replies|responses|acknowledgement|follow",
+    "never|didn't|didnt|don't|dont|doesn't|doesnt|won't|wont|haven't|havent|hasn't|hasnt|not ~ replied|responded|answered|emailed|respond|reply|answer|helped|bothered",
+    "never|didn't|didnt|haven't|havent|hasn't|hasnt|not heard|got|gotten|get ~ back",
+    "passed|pushed|bounced|transferred|shuffled|redirected|fobbed ~ me|us ~ around|about|between|back|from|off|again|elsewhere",
+    "passed|pushed|bounced|transferred|shuffled|redirected|fobbed ~ around|about|between|back|off|again|twice",
+    "from department to department",
+    "from pillar to post",
+    "from one department|person|agent|team to another",
+    "chasing|chased ~ this|you|up|again|them|it|for",
+];
+
+const EXASPERATION: &[&str] = &[
+    "getting|gets|get|got|grating|grates on ~ my|our ~ nerves|tits|wick",
+    "drive|drives|driving|driven|drove me|us ~ crazy|mad|insane|nuts|bonkers|up|round|mental",
+    "killing|kill me|us",
+    "you're|youre|you ~ killing|kidding|joking",
+    "at my wits|wit's|wits' end",
+    "give me|us a break",
+    "for god's|gods|heaven's|heavens|pete's|petes|christ's|fuck's|fucks sake",
+    "smh|fml|ffs|fgs|ugh|ughh|urgh|argh|grr|sigh|jeez|facepalm|bruh",
+    "ughhh|ughhhh|urghh|arghh|arghhh|grrrr|grrrrr|aaargh|aargh",
+    "seriously ~ guys|though|now|again|wtf|why|what|how",
+    "thanks for nothing|nada",
+    "thank you for nothing|nada",
+    "so much for",
+    "what a joke|shambles|mess|nightmare|disaster|farce|ripoff|con|scam|waste|letdown|shower",
+    "nightmare|shambles|farce|fiasco|debacle|letdown",
+    "fail|fails|epicfail|customerservicefail|servicefail|badservice|poorservice|worstservice|terribleservice|neveragain|notimpressed|nothappy|notcool|firstworldproblems|fuming|rant|complaint|sucks|worst|worstservice|worstcustomerservice|worstairline|worstcompany|worstever",
+    "not impressed|amused|happy|cool|ok|okay|acceptable|good",
+    "can't|cant|cannot believe ~ this|it",
+    "unbelievable|pathetic|useless|hopeless|incompetence|incompetent",
+    "let me|us down",
+    "over it",
+    "so done",
+];
+
+/// Emoji of anger and exasperation.
+fn is_anger_emoji(c: char) -> bool {
+    matches!(
+        c,
+        '😠' | '😡'
+            | '🤬'
+            | '😤'
+            | '👎'
+            | '🙄'
+            | '😒'
+            | '😑'
+            | '🤦'
+            | '😩'
+            | '😫'
+            | '💢'
+            | '🖕'
+            | '😾'
+            | '🤯'
+            | '😖'
+            | '😣'
+    )
+}
+
 fn phrases() -> &'static Phrases<SignalKind> {
     static PHRASES: OnceLock<Phrases<SignalKind>> = OnceLock::new();
     PHRASES.get_or_init(|| {
-        let insults: &'static [&'static str] = Vec::leak(
-            insult_patterns()
-                .into_iter()
-                .map(|p| &*String::leak(p))
-                .collect(),
-        );
+        let leak = |patterns: Vec<String>| -> &'static [&'static str] {
+            Vec::leak(patterns.into_iter().map(|p| &*String::leak(p)).collect())
+        };
+        let insults = leak(insult_patterns());
+        let failures = leak(service_failure_patterns());
         Phrases::new(&[
             (SignalKind::Anger, ANGER),
             (SignalKind::Disgust, DISGUST),
@@ -137,6 +284,10 @@ fn phrases() -> &'static Phrases<SignalKind> {
             (SignalKind::ThreatToReview, REVIEW),
             (SignalKind::Urgency, URGENCY),
             (SignalKind::PersonalInsult, insults),
+            (SignalKind::ServiceFailure, failures),
+            (SignalKind::Waiting, WAITING),
+            (SignalKind::RepeatedContact, REPEATED),
+            (SignalKind::Exasperation, EXASPERATION),
         ])
     })
 }
@@ -175,6 +326,53 @@ fn is_acronym(word: &str) -> bool {
                 | "todo"
                 | "note"
         )
+}
+
+/// Politeness markers ("please", "thank you"): common inside complaints, so they must
+/// not by themselves make a message read as pleased.
+pub(crate) fn is_polite(tokens: &Tokens) -> bool {
+    (0..tokens.len()).any(|i| is_politeness_word(tokens.word(i)))
+}
+
+/// A word that is (part of) a politeness marker.
+pub(crate) fn is_politeness_word(word: &str) -> bool {
+    matches!(
+        word,
+        "please"
+            | "pls"
+            | "plz"
+            | "thank"
+            | "thanks"
+            | "thx"
+            | "ty"
+            | "appreciate"
+            | "appreciated"
+            | "kindly"
+            | "grateful"
+            | "cheers"
+            | "regards"
+    )
+}
+
+/// The tokens without their politeness markers, so that "thank you" and "please" in a
+/// complaint can be read past.
+pub(crate) fn without_politeness(tokens: &Tokens) -> Tokens {
+    Tokens {
+        lower: tokens.lower.clone(),
+        toks: tokens
+            .toks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !is_politeness_word(tokens.word(*i)))
+            .map(|(_, t)| *t)
+            .collect(),
+        symbols: tokens.symbols.clone(),
+        emoji: tokens.emoji.clone(),
+        exclamations: tokens.exclamations,
+        questions: tokens.questions,
+        punct_run: tokens.punct_run,
+        lower_words: tokens.lower_words,
+    }
 }
 
 /// Finds the signals in tokenised text. `matches` is scratch space.
@@ -233,6 +431,11 @@ pub(crate) fn find(
             "??"
         };
         add(SignalKind::Shouting, mark.to_owned());
+    }
+    for &c in &tokens.emoji {
+        if is_anger_emoji(c) {
+            add(SignalKind::Exasperation, c.to_string());
+        }
     }
     signals.sort_by_key(|s| s.kind);
     signals

@@ -59,6 +59,11 @@ fn may_be_emoticon(chunk: &str) -> bool {
     chunk.len() <= 8 && chunk.bytes().any(|b| b":;=()<>[]{}^|\\/".contains(&b))
 }
 
+/// Emoji and pictographs (the main Unicode blocks), whether or not the lexicon rates them.
+fn is_pictograph(c: char) -> bool {
+    matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF)
+}
+
 pub(crate) fn tokenize(text: &str, lex: &Lexicon) -> Tokens {
     let mut out = Tokens {
         lower: String::with_capacity(text.len()),
@@ -127,11 +132,16 @@ fn read_chunk(out: &mut Tokens, chunk: &str, lex: &Lexicon, run: &mut u32) {
                 }
                 _ => {
                     *run = 0;
-                    if !c.is_ascii()
-                        && let Some(v) = lex.emoji(c)
-                    {
-                        out.symbols.push(v);
-                        out.emoji.push(c);
+                    if !c.is_ascii() {
+                        // Emoji with a valence count towards the lexicon's reading; every
+                        // pictograph is a model feature and may be a signal (anger emoji).
+                        let valence = lex.emoji(c);
+                        if let Some(v) = valence {
+                            out.symbols.push(v);
+                        }
+                        if valence.is_some() || is_pictograph(c) {
+                            out.emoji.push(c);
+                        }
                     }
                 }
             }

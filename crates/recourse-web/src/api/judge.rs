@@ -109,11 +109,15 @@ pub struct CoachFlagView {
     /// responds_in_kind, no_acknowledgement, no_option, blames_customer,
     /// refusal_without_reason, fob_off, need_not_addressed or promise_without_time.
     pub kind: String,
+    /// The advice in a few words, for people ("Sounds defensive").
+    pub label: String,
     pub explanation: String,
     /// A suggestion for the rewrite.
     pub hint: String,
     /// Words in the draft that triggered it.
     pub evidence: Vec<String>,
+    /// For need_not_addressed: the need's words that the draft does not mention.
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -164,9 +168,11 @@ pub async fn coach(
             .into_iter()
             .map(|f| CoachFlagView {
                 kind: f.kind.as_str().to_owned(),
+                label: f.label.to_owned(),
                 explanation: f.explanation,
                 hint: f.hint,
                 evidence: f.evidence,
+                missing: f.missing,
             })
             .collect(),
         customer: reading.zip(latest).map(|(r, t)| reading_view(r, t)),

@@ -615,7 +615,10 @@ struct DraftForm {
 }
 
 struct FlagLine {
+    /// The stable identifier, for scripts and tests (`data-flag`).
     kind: String,
+    /// The advice in a few words, for people.
+    label: String,
     explanation: String,
     hint: String,
     evidence: Vec<String>,
@@ -662,7 +665,8 @@ async fn coach(
                 .flags
                 .into_iter()
                 .map(|fl| FlagLine {
-                    kind: words(&fl.kind),
+                    kind: fl.kind,
+                    label: fl.label,
                     explanation: fl.explanation,
                     hint: fl.hint,
                     evidence: fl.evidence,
