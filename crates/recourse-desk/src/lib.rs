@@ -13,10 +13,13 @@
 //! - [`escalation`]: the handoff draft, moving a case up, a manager moving it down;
 //! - [`rules`]: the automatic escalation rules after a customer writes or is re-read;
 //! - [`sweeper`]: one pass of the SLA sweeper;
-//! - [`people`]: presence (away hands tickets on) and reading a customer's message.
+//! - [`people`]: presence (away hands tickets on) and reading a customer's message;
+//! - [`recovery`]: can't-help and its review, transfers, referrals, handing a case off,
+//!   revealing masked words, supervising a customer, the satisfaction survey.
 
 pub mod escalation;
 pub mod people;
+pub mod recovery;
 pub mod rules;
 pub mod sweeper;
 pub mod tickets;

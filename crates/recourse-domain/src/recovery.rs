@@ -385,6 +385,38 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
 /// Days a survey answer may still be changed.
 pub const SURVEY_EDIT_DAYS: i64 = 7;
 
+impl SurveyAnswer {
+    /// The service score: pleasantness and competence together, rounded up.
+    pub fn service(&self) -> u8 {
+        (self.pleasantness + self.competence).div_ceil(2)
+    }
+}
+
+/// Whether a ticket that ended this way asks the customer for a survey: it was
+/// resolved, explained or referred (not closed as inconsolable, not still open).
+pub fn survey_wanted(outcome: Option<crate::Outcome>) -> bool {
+    matches!(
+        outcome,
+        Some(crate::Outcome::Resolved | crate::Outcome::Explained | crate::Outcome::Referred)
+    )
+}
+
+/// Until when a survey answer first given at `first_answered` may be changed.
+pub fn survey_editable_until(first_answered: crate::Millis) -> crate::Millis {
+    crate::Millis(first_answered.0 + SURVEY_EDIT_DAYS * 24 * 3_600_000)
+}
+
+/// Whether a survey may be answered (again) at `now`: always before the first
+/// answer, and for a week after it.
+pub fn survey_editable(first_answered: Option<crate::Millis>, now: crate::Millis) -> bool {
+    first_answered.is_none_or(|first| now.0 <= survey_editable_until(first).0)
+}
+
+/// A referral is the desk's last stand, so it is made from the top rung only.
+pub fn may_refer(ladder: &crate::ladder::Ladder, ticket: &crate::Ticket) -> bool {
+    ladder.position(&ticket.rung) + 1 == ladder.rungs().len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,5 +580,32 @@ mod tests {
             ),
             (None, None, None)
         );
+    }
+
+    #[test]
+    fn only_resolved_explained_or_referred_tickets_ask_for_a_survey() {
+        use crate::Outcome;
+        assert!(survey_wanted(Some(Outcome::Resolved)));
+        assert!(survey_wanted(Some(Outcome::Explained)));
+        assert!(survey_wanted(Some(Outcome::Referred)));
+        assert!(!survey_wanted(Some(Outcome::Inconsolable)));
+        assert!(!survey_wanted(None));
+    }
+
+    #[test]
+    fn a_survey_answer_may_change_for_a_week_and_no_later() {
+        use crate::Millis;
+        let first = Millis(1_000);
+        let week = SURVEY_EDIT_DAYS * 24 * 3_600_000;
+        assert!(survey_editable(None, Millis(i64::MAX)));
+        assert!(survey_editable(Some(first), Millis(first.0 + week)));
+        assert!(!survey_editable(Some(first), Millis(first.0 + week + 1)));
+        assert_eq!(survey_editable_until(first), Millis(first.0 + week));
+    }
+
+    #[test]
+    fn the_service_score_rounds_pleasantness_and_competence_up() {
+        let a = SurveyAnswer::parse(3, 4, 5, 9).unwrap();
+        assert_eq!(a.service(), 5);
     }
 }

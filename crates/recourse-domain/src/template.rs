@@ -248,6 +248,34 @@ pub fn draft_handoff(template: &Template, f: &HandoffFacts<'_>) -> String {
     })
 }
 
+/// What a referral letter is made of.
+#[derive(Debug, Clone)]
+pub struct ReferralFacts<'a> {
+    pub customer_name: Option<&'a str>,
+    pub ticket_number: i64,
+    pub subject: &'a str,
+    pub alternative: &'a crate::recovery::Alternative,
+    /// Why we are not the right people, in the referring manager's words.
+    pub reason: &'a str,
+    pub agent_name: Option<&'a str>,
+}
+
+/// Writes the referral letter (P10) from the template: where the customer can go
+/// instead, what they serve, how to reach them, and why.
+pub fn draft_referral(template: &Template, f: &ReferralFacts<'_>) -> String {
+    template.render(|var| match var {
+        "customer_name" => f.customer_name.unwrap_or("there").to_owned(),
+        "ticket_number" => f.ticket_number.to_string(),
+        "subject" => f.subject.to_owned(),
+        "alternative_name" => f.alternative.name.clone(),
+        "alternative_serves" => f.alternative.serves.join(", "),
+        "alternative_contact" => f.alternative.contact.clone(),
+        "reason" => f.reason.trim().to_owned(),
+        "agent_name" => f.agent_name.unwrap_or("The support team").to_owned(),
+        _ => String::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,7 @@
 
 pub(crate) use crate::config::{DeskConfig, keys, template_from};
 use crate::rows::*;
-pub(crate) use recourse_domain::ladder::{Candidate, choose_assignee};
-pub(crate) use recourse_domain::sla::SlaEvent;
+pub(crate) use recourse_domain::ladder::Candidate;
 
 /// Upper bound on attempts to deliver one webhook event.
 pub(crate) const MAX_DELIVERY_ATTEMPTS: i64 = 10;
@@ -38,24 +37,6 @@ pub(crate) async fn load_template(
     template_from(key, stored.as_deref())
 }
 
-pub(crate) fn advance_sla(
-    cfg: &DeskConfig,
-    before: &Ticket,
-    after: &mut Ticket,
-    event: SlaEvent,
-    now: Millis,
-) {
-    after.sla = after.sla.advance(
-        &cfg.sla,
-        &cfg.calendar,
-        after.priority,
-        before.status,
-        after.status,
-        event,
-        now,
-    );
-}
-
 /// Keeps the ticket's first and latest reading of the customer, for recovery.
 pub(crate) async fn note_demeanor(
     conn: &mut impl Db,
@@ -68,13 +49,6 @@ pub(crate) async fn note_demeanor(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-/// The first message to the customer is the first response.
-pub(crate) fn note_response(after: &mut Ticket, kind: recourse_domain::MessageKind, now: Millis) {
-    if kind == recourse_domain::MessageKind::Reply && after.first_response_at.is_none() {
-        after.first_response_at = Some(now);
-    }
 }
 
 /// Round-robin needs to know when each agent last received a ticket.

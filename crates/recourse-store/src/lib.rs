@@ -22,6 +22,7 @@ mod sqlite;
 pub mod table;
 mod tickets;
 pub mod tx;
+mod tx_recovery;
 
 use std::sync::Arc;
 

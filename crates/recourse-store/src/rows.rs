@@ -5,7 +5,7 @@
 pub(crate) use recourse_domain::{
     Actor, Agent, AgentId, Customer, CustomerId, EmailAddress, Event, EventKind, Intervention,
     InterventionId, Message, MessageId, Millis, Organization, OrganizationId, Team, TeamId, Ticket,
-    TicketChange, TicketId, apply_change, message_change,
+    TicketId,
 };
 
 pub(crate) use crate::common::{AGENT_COLS, MESSAGE_COLS, TICKET_COLS, fk_as_assignee, map_unique};

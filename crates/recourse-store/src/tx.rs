@@ -14,6 +14,7 @@ use recourse_domain::{Channel, Demeanor, EscalationReason, MessageKind, Priority
 use crate::config::DeskConfig;
 use crate::db::Tx;
 use crate::rows::*;
+pub use crate::tx_recovery::{CantHelpReviewRow, CantHelpRow};
 
 /// A new ticket's row, decided by the desk (rung, assignee, clocks) before it is written.
 #[derive(Debug, Clone)]

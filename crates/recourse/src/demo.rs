@@ -513,7 +513,7 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                     .iter()
                     .find(|a| a.serves.contains(&tag.to_string()))
                 {
-                    store
+                    recourse_desk::Desk::new(store.clone())
                         .refer(recourse_store::ReferralRequest {
                             ticket_id: ticket.id,
                             alternative_id: alt.id,
@@ -545,7 +545,7 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
         }
         if matches!(stage, 3 | 4) && rng.random_bool(0.6) {
             let token = auth::new_secret("srv");
-            let opened = store
+            let opened = recourse_desk::Desk::new(store.clone())
                 .open_survey(
                     ticket.id,
                     &auth::sha256_hex(&token),
@@ -562,7 +562,7 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                     rng.random_range(3..=5),
                     rng.random_range(4..=10),
                 )?;
-                store
+                recourse_desk::Desk::new(store.clone())
                     .answer_survey(
                         &auth::sha256_hex(&token),
                         answer,

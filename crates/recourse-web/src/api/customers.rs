@@ -80,7 +80,7 @@ pub async fn set_supervision(
 ) -> Result<Json<CustomerView>, ApiError> {
     caller.require_role(Role::Manager)?;
     let c = state
-        .store
+        .desk
         .set_supervised(
             CustomerId(parse_id(&id, "customer")?),
             body.supervised,

@@ -158,7 +158,7 @@ pub async fn cant_help(
         handoff_summary: body.handoff_summary,
     })?;
     let (after, record) = state
-        .store
+        .desk
         .cant_help(CantHelpRequest {
             ticket_id: ticket.id,
             cant_help: checked,
@@ -204,7 +204,7 @@ pub async fn review(
     caller.require_role(Role::Manager)?;
     let ticket = visible_ticket(&state, &caller, &id).await?;
     let (after, record) = state
-        .store
+        .desk
         .review_cant_help(CantHelpReview {
             ticket_id: ticket.id,
             approve: body.approve,
@@ -306,7 +306,7 @@ pub async fn transfer(
     let line = check_transfer_line(body.customer_message.as_deref())?;
     let line = Body::parse(&line)?.into_inner();
     let after = state
-        .store
+        .desk
         .transfer(TransferRequest {
             ticket_id: ticket.id,
             to_agent: body.to_agent_id.map(AgentId),
@@ -532,7 +532,7 @@ pub async fn refer(
         .transpose()?
         .map(Body::into_inner);
     let after = state
-        .store
+        .desk
         .refer(ReferralRequest {
             ticket_id: ticket.id,
             alternative_id: body.alternative_id,
@@ -624,7 +624,7 @@ pub async fn reveal(
     let ticket = visible_ticket(&state, &caller, &id).await?;
     let mid = MessageId(parse_id(&message_id, "message")?);
     let m = state
-        .store
+        .desk
         .reveal_message(mid, caller.actor(), now())
         .await?;
     if m.ticket_id != ticket.id {
@@ -648,6 +648,6 @@ pub async fn hand_off(
 ) -> Result<Json<TicketView>, ApiError> {
     let me = caller.require_agent()?;
     let ticket = visible_ticket(&state, &caller, &id).await?;
-    let after = state.store.hand_off(ticket.id, me.id, now()).await?;
+    let after = state.desk.hand_off(ticket.id, me.id, now()).await?;
     Ok(Json(after.into()))
 }

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use recourse_desk::config::{keys, template_from};
-use recourse_domain::recovery::SurveyAnswer;
-use recourse_domain::{Outcome, Ticket};
+use recourse_domain::Ticket;
+use recourse_domain::recovery::{SurveyAnswer, survey_editable_until, survey_wanted};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,10 +19,7 @@ use crate::{AppState, now, rfc3339};
 /// (resolved, explained, referred). The link's token is the only credential and is
 /// stored hashed; the invitation goes into the conversation.
 pub(crate) async fn invite_to_survey(state: &AppState, ticket: &Ticket) -> Result<(), ApiError> {
-    if !matches!(
-        ticket.outcome,
-        Some(Outcome::Resolved | Outcome::Explained | Outcome::Referred)
-    ) {
+    if !survey_wanted(ticket.outcome) {
         return Ok(());
     }
     let token = new_secret("srv");
@@ -45,7 +42,7 @@ pub(crate) async fn invite_to_survey(state: &AppState, ticket: &Ticket) -> Resul
         _ => String::new(),
     });
     state
-        .store
+        .desk
         .open_survey(ticket.id, &sha256_hex(&token), &text, now())
         .await?;
     Ok(())
@@ -66,14 +63,11 @@ pub struct SurveyView {
 }
 
 fn survey_view(s: recourse_desk::Survey) -> SurveyView {
-    let week = recourse_domain::recovery::SURVEY_EDIT_DAYS * 24 * 3_600_000;
     SurveyView {
         ticket_number: s.ticket_number,
         subject: s.subject,
         answered: s.answered_at.is_some(),
-        editable_until: s
-            .answered_at
-            .map(|a| rfc3339(recourse_domain::Millis(a.0 + week))),
+        editable_until: s.answered_at.map(|a| rfc3339(survey_editable_until(a))),
         product: s.answer.map(|a| a.product),
         pleasantness: s.answer.map(|a| a.pleasantness),
         competence: s.answer.map(|a| a.competence),
@@ -155,11 +149,11 @@ pub(crate) async fn answer_by_hash(
         ));
     }
     let s = state
-        .store
+        .desk
         .answer_survey(hash, answer, comment, now())
         .await
         .map_err(|e| match e {
-            recourse_desk::StoreError::Conflict(m) => {
+            recourse_desk::DeskError::Store(recourse_desk::StoreError::Conflict(m)) => {
                 ApiError::new(StatusCode::CONFLICT, "survey_closed", format!("{m}."))
             }
             other => other.into(),

@@ -563,17 +563,14 @@ async fn ticket_view(
         .map(link)
         .collect();
     let survey = match survey_hash {
-        Some(h) => state.store.survey_by_token(&h).await?.map(|v| {
-            let week = recourse_domain::recovery::SURVEY_EDIT_DAYS * 24 * 3_600_000;
-            SurveyForm {
-                answered: v.answered_at.is_some(),
-                editable: v.answered_at.is_none_or(|a| crate::now().0 <= a.0 + week),
-                product: v.answer.map(|a| a.product),
-                pleasantness: v.answer.map(|a| a.pleasantness),
-                competence: v.answer.map(|a| a.competence),
-                recommend: v.answer.map(|a| a.recommend),
-                comment: v.comment.unwrap_or_default(),
-            }
+        Some(h) => state.store.survey_by_token(&h).await?.map(|v| SurveyForm {
+            answered: v.answered_at.is_some(),
+            editable: recourse_domain::recovery::survey_editable(v.answered_at, crate::now()),
+            product: v.answer.map(|a| a.product),
+            pleasantness: v.answer.map(|a| a.pleasantness),
+            competence: v.answer.map(|a| a.competence),
+            recommend: v.answer.map(|a| a.recommend),
+            comment: v.comment.unwrap_or_default(),
         }),
         None => None,
     };
