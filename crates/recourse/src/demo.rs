@@ -464,11 +464,14 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
         if stage >= 2 && last_stand {
             let live = store.get_ticket(ticket.id).await?;
             if live.status.is_active() {
+                // A manager may move any case; with the case at the top already the
+                // ladder says so, and that is fine here.
+                let manager = Actor::Agent(agents[1].id);
                 for reason in [
                     recourse_domain::EscalationReason::CustomerRequest,
                     recourse_domain::EscalationReason::NeedsExperience,
                 ] {
-                    let _ = recourse_desk::Desk::new(store.clone())
+                    let moved = recourse_desk::Desk::new(store.clone())
                         .escalate(recourse_store::EscalationRequest {
                             ticket_id: ticket.id,
                             reason,
@@ -476,12 +479,18 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                             message: None,
                             assignee: None,
                             channel: Channel::Email,
-                            actor: by,
+                            actor: manager,
                             now: Millis(t),
                         })
                         .await;
+                    match moved {
+                        Ok(_)
+                        | Err(recourse_desk::DeskError::Store(
+                            recourse_store::StoreError::Ladder(_),
+                        )) => {}
+                        Err(e) => return Err(e.into()),
+                    }
                 }
-                let manager = Actor::Agent(agents[1].id);
                 if i % 50 == 7 {
                     recourse_desk::Desk::new(store.clone())
                         .add_message(NewMessage {
