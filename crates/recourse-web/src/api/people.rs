@@ -32,6 +32,27 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
+    let (agent, csrf_token, cookie) = sign_in(&state, ip, &body).await?;
+    let mut resp = Json(LoginResult {
+        agent: agent.into(),
+        csrf_token,
+    })
+    .into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
+    );
+    Ok(resp)
+}
+
+/// Checks an agent's email and password (rate-limited per address and client) and
+/// opens a session: the agent, the session's CSRF token and its `Set-Cookie` value.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    body: &Login,
+) -> Result<(recourse_domain::Agent, String, String), ApiError> {
     if let Err(wait) = state.login_limiter.check(ip, &body.email) {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -92,17 +113,7 @@ pub async fn login(
         auth::SESSION_COOKIE,
         ttl.as_secs()
     );
-    let mut resp = Json(LoginResult {
-        agent: agent.into(),
-        csrf_token,
-    })
-    .into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie)
-            .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
-    );
-    Ok(resp)
+    Ok((agent, csrf_token, cookie))
 }
 
 #[utoipa::path(
@@ -115,25 +126,34 @@ pub async fn logout(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if caller.agent().is_some()
-        && let Some(secret) = auth::session_cookie(&headers)
-    {
-        state
-            .store
-            .delete_session(&auth::sha256_hex(&secret))
-            .await?;
-    }
+    let clear = sign_out(&state, &caller, &headers).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    let clear = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-        auth::SESSION_COOKIE
-    );
     resp.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&clear)
             .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
     );
     Ok(resp)
+}
+
+/// Ends an agent's session; the `Set-Cookie` value that clears it.
+pub(crate) async fn sign_out(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    if caller.agent().is_some()
+        && let Some(secret) = auth::session_cookie(headers)
+    {
+        state
+            .store
+            .delete_session(&auth::sha256_hex(&secret))
+            .await?;
+    }
+    Ok(format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+        auth::SESSION_COOKIE
+    ))
 }
 
 #[utoipa::path(
