@@ -387,7 +387,7 @@ impl From<Alternative> for AlternativeView {
     }
 }
 
-fn alternative_input(b: AlternativeBody) -> Result<NewAlternative, ApiError> {
+pub(crate) fn alternative_input(b: AlternativeBody) -> Result<NewAlternative, ApiError> {
     let name = b.name.trim().to_owned();
     let contact = b.contact.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
