@@ -469,10 +469,16 @@ async fn serve(store: Arc<Store>, args: ServeArgs) -> anyhow::Result<()> {
     println!(
         "Recourse is serving on http://{addr}  (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)"
     );
-    // Whoever started the desk (`demo` above all) should see where to go next.
-    println!(
-        "Open the agent console at http://{addr}/console; customers use http://{addr}/portal."
-    );
+    // Whoever started the desk (`demo` above all) should see where to go next. Written
+    // without `println!`: a supervisor that read the line above and closed the pipe must
+    // not make the desk panic on a broken pipe.
+    {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stdout(),
+            "Open the agent console at http://{addr}/console; customers use http://{addr}/portal."
+        );
+    }
     // Every node runs the background work; the store's claims keep it from doubling.
     let sweeper = tokio::spawn(recourse_web::workers::run_sweeper(
         store.clone(),

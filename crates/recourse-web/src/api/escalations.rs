@@ -147,31 +147,8 @@ pub async fn escalate(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PostEscalation>,
 ) -> Result<(StatusCode, Json<EscalationResult>), ApiError> {
-    caller.require_agent()?;
-    let ticket = visible_ticket(&state, &caller, &id).await?;
-    let ladder = state.store.desk_config().await?.ladder;
-    if !may_work(&caller, &ladder, &ticket) {
-        return Err(ApiError::forbidden(
-            "Only someone working this ticket (its assignee, anyone on its rung, or a manager) can escalate it.",
-        ));
-    }
-    let message = match body.message {
-        Some(m) => Some(Body::parse(&m)?),
-        None => None,
-    };
-    let after = state
-        .desk
-        .escalate(EscalationRequest {
-            ticket_id: ticket.id,
-            reason: body.reason,
-            note: note_of(body.note),
-            message,
-            assignee: body.assignee_id.map(AgentId),
-            channel: caller.channel(),
-            actor: caller.actor(),
-            now: now(),
-        })
-        .await?;
+    let request = escalation_request(&state, &caller, &id, body).await?;
+    let after = state.desk.escalate(request).await?;
     let escalation = last_step(&state, after.id).await?;
     Ok((
         StatusCode::CREATED,
@@ -180,6 +157,37 @@ pub async fn escalate(
             escalation,
         }),
     ))
+}
+
+/// An escalation as the desk takes it, for a ticket the caller sees and works.
+pub(crate) async fn escalation_request(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: PostEscalation,
+) -> Result<EscalationRequest, ApiError> {
+    caller.require_agent()?;
+    let ticket = visible_ticket(state, caller, id).await?;
+    let ladder = state.store.desk_config().await?.ladder;
+    if !may_work(caller, &ladder, &ticket) {
+        return Err(ApiError::forbidden(
+            "Only someone working this ticket (its assignee, anyone on its rung, or a manager) can escalate it.",
+        ));
+    }
+    let message = match body.message {
+        Some(m) => Some(Body::parse(&m)?),
+        None => None,
+    };
+    Ok(EscalationRequest {
+        ticket_id: ticket.id,
+        reason: body.reason,
+        note: note_of(body.note),
+        message,
+        assignee: body.assignee_id.map(AgentId),
+        channel: caller.channel(),
+        actor: caller.actor(),
+        now: now(),
+    })
 }
 
 async fn last_step(state: &AppState, id: TicketId) -> Result<EscalationView, ApiError> {

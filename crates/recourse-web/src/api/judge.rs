@@ -140,6 +140,11 @@ pub async fn coach(
     ApiJson(body): ApiJson<CoachBody>,
 ) -> Result<Json<CoachView>, ApiError> {
     caller.require_agent()?;
+    Ok(Json(coach_view(&state, &body).await?))
+}
+
+/// The coach's flags on a draft, against the ticket's latest customer message and need.
+pub(crate) async fn coach_view(state: &AppState, body: &CoachBody) -> Result<CoachView, ApiError> {
     checked(&body.draft)?;
     let (latest, need) = match body.ticket_id {
         Some(id) => {
@@ -163,7 +168,7 @@ pub async fn coach(
         customer: reading.as_ref(),
         need: need.as_deref(),
     });
-    Ok(Json(CoachView {
+    Ok(CoachView {
         flags: flags
             .into_iter()
             .map(|f| CoachFlagView {
@@ -176,5 +181,5 @@ pub async fn coach(
             })
             .collect(),
         customer: reading.zip(latest).map(|(r, t)| reading_view(r, t)),
-    }))
+    })
 }

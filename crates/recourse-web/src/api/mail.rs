@@ -42,20 +42,23 @@ pub async fn list_mailboxes(
     caller: Caller,
 ) -> Result<Json<Vec<MailboxView>>, ApiError> {
     caller.require_role(Role::Admin)?;
-    Ok(Json(
-        state
-            .store
-            .mailboxes()
-            .await?
-            .into_iter()
-            .map(|m| MailboxView {
-                id: m.id,
-                address: m.address,
-                team_id: m.team_id.map(|t| t.0),
-                created_at: rfc3339(m.created_at),
-            })
-            .collect(),
-    ))
+    Ok(Json(mailbox_views(&state).await?))
+}
+
+/// The desk's mailboxes as the API shows them.
+pub(crate) async fn mailbox_views(state: &AppState) -> Result<Vec<MailboxView>, ApiError> {
+    Ok(state
+        .store
+        .mailboxes()
+        .await?
+        .into_iter()
+        .map(|m| MailboxView {
+            id: m.id,
+            address: m.address,
+            team_id: m.team_id.map(|t| t.0),
+            created_at: rfc3339(m.created_at),
+        })
+        .collect())
 }
 
 #[utoipa::path(

@@ -32,6 +32,27 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
+    let (agent, csrf_token, cookie) = sign_in(&state, ip, &body).await?;
+    let mut resp = Json(LoginResult {
+        agent: agent.into(),
+        csrf_token,
+    })
+    .into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
+    );
+    Ok(resp)
+}
+
+/// Checks an agent's email and password (rate-limited per address and client) and
+/// opens a session: the agent, the session's CSRF token and its `Set-Cookie` value.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    body: &Login,
+) -> Result<(recourse_domain::Agent, String, String), ApiError> {
     if let Err(wait) = state.login_limiter.check(ip, &body.email) {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -92,17 +113,7 @@ pub async fn login(
         auth::SESSION_COOKIE,
         ttl.as_secs()
     );
-    let mut resp = Json(LoginResult {
-        agent: agent.into(),
-        csrf_token,
-    })
-    .into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie)
-            .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
-    );
-    Ok(resp)
+    Ok((agent, csrf_token, cookie))
 }
 
 #[utoipa::path(
@@ -115,25 +126,34 @@ pub async fn logout(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if caller.agent().is_some()
-        && let Some(secret) = auth::session_cookie(&headers)
-    {
-        state
-            .store
-            .delete_session(&auth::sha256_hex(&secret))
-            .await?;
-    }
+    let clear = sign_out(&state, &caller, &headers).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    let clear = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-        auth::SESSION_COOKIE
-    );
     resp.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&clear)
             .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))?,
     );
     Ok(resp)
+}
+
+/// Ends an agent's session; the `Set-Cookie` value that clears it.
+pub(crate) async fn sign_out(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    if caller.agent().is_some()
+        && let Some(secret) = auth::session_cookie(headers)
+    {
+        state
+            .store
+            .delete_session(&auth::sha256_hex(&secret))
+            .await?;
+    }
+    Ok(format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+        auth::SESSION_COOKIE
+    ))
 }
 
 #[utoipa::path(
@@ -193,6 +213,12 @@ pub async fn create_agent(
     ApiJson(body): ApiJson<CreateAgent>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
     caller.require_role(Role::Admin)?;
+    let agent = state.store.create_agent(new_agent(body)?).await?;
+    Ok((StatusCode::CREATED, Json(agent.into())))
+}
+
+/// A new agent as the store takes it: a strong enough password (hashed), a sane capacity.
+pub(crate) fn new_agent(body: CreateAgent) -> Result<NewAgent, ApiError> {
     if body.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError::unprocessable(
             "weak_password",
@@ -206,21 +232,17 @@ pub async fn create_agent(
             "Capacity is between 1 and 500 tickets.",
         ));
     }
-    let agent = state
-        .store
-        .create_agent(NewAgent {
-            email: EmailAddress::parse(&body.email)?,
-            name: PersonName::parse(&body.name)?,
-            role: body.role,
-            experience: body.experience,
-            skills: Tag::parse_all(&body.skills)?,
-            team_id: body.team_id.map(TeamId),
-            capacity,
-            password_hash: auth::hash_password(&body.password)?,
-            now: now(),
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(agent.into())))
+    Ok(NewAgent {
+        email: EmailAddress::parse(&body.email)?,
+        name: PersonName::parse(&body.name)?,
+        role: body.role,
+        experience: body.experience,
+        skills: Tag::parse_all(&body.skills)?,
+        team_id: body.team_id.map(TeamId),
+        capacity,
+        password_hash: auth::hash_password(&body.password)?,
+        now: now(),
+    })
 }
 
 #[utoipa::path(
@@ -234,11 +256,31 @@ pub async fn create_token(
     caller: Caller,
     ApiJson(body): ApiJson<CreateToken>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    let (new, secret) = new_api_token(&state, &caller, body).await?;
+    let token = state.store.create_api_token(new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreated {
+            id: token.id,
+            name: token.name,
+            scope: token.scope,
+            token: secret,
+        }),
+    ))
+}
+
+/// A new API token as the store takes it, with its secret (shown once): the caller's
+/// own, or (admins only) an agent's or a customer's.
+pub(crate) async fn new_api_token(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateToken,
+) -> Result<(NewApiToken, String), ApiError> {
     let agent = caller.require_agent()?;
     if let Caller::Agent {
         via: Via::Token { scope },
         ..
-    } = &caller
+    } = caller
         && scope != "full"
     {
         return Err(ApiError::forbidden(
@@ -296,25 +338,14 @@ pub async fn create_token(
         }
     };
     let secret = auth::new_secret("rct");
-    let token = state
-        .store
-        .create_api_token(NewApiToken {
-            principal,
-            name: name.into_inner(),
-            token_hash: auth::sha256_hex(&secret),
-            scope,
-            now: now(),
-        })
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenCreated {
-            id: token.id,
-            name: token.name,
-            scope: token.scope,
-            token: secret,
-        }),
-    ))
+    let token = NewApiToken {
+        principal,
+        name: name.into_inner(),
+        token_hash: auth::sha256_hex(&secret),
+        scope,
+        now: now(),
+    };
+    Ok((token, secret))
 }
 
 #[utoipa::path(
@@ -373,8 +404,34 @@ pub async fn update_agent(
 ) -> Result<Json<AgentView>, ApiError> {
     let me = caller.require_role(Role::Admin)?;
     let id = recourse_domain::AgentId(parse_id(&id, "agent")?);
+    let password_hash = checked_agent_update(&state, me.id, id, &body).await?;
+    let now = now();
+    if body.active == Some(false) {
+        // Going away first hands their open tickets to colleagues on the same rung.
+        state
+            .desk
+            .set_presence(id, false, caller.actor(), now)
+            .await?;
+    }
+    let agent = state
+        .store
+        .update_agent(id, agent_change(&body), caller.actor(), now)
+        .await?;
+    if let Some(hash) = password_hash {
+        state.store.set_agent_password(id, &hash).await?;
+    }
+    Ok(Json(agent.into()))
+}
+
+/// Checks an admin's edit of an agent; the new password's hash, if one is set.
+pub(crate) async fn checked_agent_update(
+    state: &AppState,
+    me: AgentId,
+    id: AgentId,
+    body: &UpdateAgent,
+) -> Result<Option<String>, ApiError> {
     // An admin cannot lock themselves out; another admin has to do it.
-    if id == me.id && (body.active == Some(false) || body.role.is_some_and(|r| r != Role::Admin)) {
+    if id == me && (body.active == Some(false) || body.role.is_some_and(|r| r != Role::Admin)) {
         return Err(ApiError::unprocessable(
             "not_yourself",
             "You cannot switch off your own account or give up your own admin role.",
@@ -411,33 +468,18 @@ pub async fn update_agent(
             "There is no team with that id.",
         ));
     }
-    let now = now();
-    if body.active == Some(false) {
-        // Going away first hands their open tickets to colleagues on the same rung.
-        state
-            .desk
-            .set_presence(id, false, caller.actor(), now)
-            .await?;
+    Ok(password_hash)
+}
+
+/// The agent's row changes an edit asks for.
+pub(crate) fn agent_change(body: &UpdateAgent) -> AgentChange {
+    AgentChange {
+        role: body.role,
+        experience: body.experience,
+        team_id: body.team_id.map(|t| t.map(TeamId)),
+        capacity: body.capacity,
+        active: body.active,
     }
-    let agent = state
-        .store
-        .update_agent(
-            id,
-            AgentChange {
-                role: body.role,
-                experience: body.experience,
-                team_id: body.team_id.map(|t| t.map(TeamId)),
-                capacity: body.capacity,
-                active: body.active,
-            },
-            caller.actor(),
-            now,
-        )
-        .await?;
-    if let Some(hash) = password_hash {
-        state.store.set_agent_password(id, &hash).await?;
-    }
-    Ok(Json(agent.into()))
 }
 
 #[utoipa::path(
@@ -456,10 +498,7 @@ pub async fn list_teams(
             .list_teams()
             .await?
             .into_iter()
-            .map(|t| TeamView {
-                id: t.id.0,
-                name: t.name,
-            })
+            .map(Into::into)
             .collect(),
     ))
 }
@@ -476,6 +515,12 @@ pub async fn create_team(
     ApiJson(body): ApiJson<CreateTeam>,
 ) -> Result<(StatusCode, Json<TeamView>), ApiError> {
     caller.require_role(Role::Admin)?;
+    let t = state.store.create_team(team_name(&body)?).await?;
+    Ok((StatusCode::CREATED, Json(t.into())))
+}
+
+/// A new team's name: one line, at most 100 characters.
+pub(crate) fn team_name(body: &CreateTeam) -> Result<&str, ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::unprocessable(
@@ -483,14 +528,7 @@ pub async fn create_team(
             "A team needs a one-line name of at most 100 characters.",
         ));
     }
-    let t = state.store.create_team(name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TeamView {
-            id: t.id.0,
-            name: t.name,
-        }),
-    ))
+    Ok(name)
 }
 
 // ---------- presence ----------

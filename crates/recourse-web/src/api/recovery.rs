@@ -14,7 +14,7 @@ use recourse_domain::recovery::{
 };
 use recourse_domain::{
     AgentId, Body, CantHelpReason, MessageId, MessageKind, Outcome, Role, Status, Tag, TeamId,
-    Ticket, TicketChange,
+    Ticket, TicketChange, TicketId,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,7 +29,11 @@ use crate::extract::{ApiJson, parse_id};
 use crate::{AppState, now, rfc3339};
 
 /// Loads a ticket the caller works (assignee, its rung, or a manager).
-async fn worked_ticket(state: &AppState, caller: &Caller, id: &str) -> Result<Ticket, ApiError> {
+pub(crate) async fn worked_ticket(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Ticket, ApiError> {
     caller.require_agent()?;
     let ticket = visible_ticket(state, caller, id).await?;
     let ladder = state.store.desk_config().await?.ladder;
@@ -145,6 +149,26 @@ pub async fn cant_help(
     ApiJson(body): ApiJson<PostCantHelp>,
 ) -> Result<(StatusCode, Json<CantHelpResult>), ApiError> {
     let ticket = worked_ticket(&state, &caller, &id).await?;
+    let (after, record) = state
+        .desk
+        .cant_help(cant_help_request(&caller, ticket.id, body)?)
+        .await?;
+    invite_to_survey(&state, &after).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CantHelpResult {
+            ticket: after.into(),
+            cant_help: record.into(),
+        }),
+    ))
+}
+
+/// A can't-help as the store takes it, once the domain finds every part it needs.
+pub(crate) fn cant_help_request(
+    caller: &Caller,
+    ticket_id: TicketId,
+    body: PostCantHelp,
+) -> Result<CantHelpRequest, ApiError> {
     let checked = check_cant_help(&CantHelpDraft {
         reason: body.reason,
         explanation: body.explanation,
@@ -157,24 +181,13 @@ pub async fn cant_help(
         }),
         handoff_summary: body.handoff_summary,
     })?;
-    let (after, record) = state
-        .desk
-        .cant_help(CantHelpRequest {
-            ticket_id: ticket.id,
-            cant_help: checked,
-            channel: caller.channel(),
-            actor: caller.actor(),
-            now: now(),
-        })
-        .await?;
-    invite_to_survey(&state, &after).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CantHelpResult {
-            ticket: after.into(),
-            cant_help: record.into(),
-        }),
-    ))
+    Ok(CantHelpRequest {
+        ticket_id,
+        cant_help: checked,
+        channel: caller.channel(),
+        actor: caller.actor(),
+        now: now(),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -297,6 +310,19 @@ pub async fn transfer(
     ApiJson(body): ApiJson<PostTransfer>,
 ) -> Result<Json<TicketView>, ApiError> {
     let ticket = worked_ticket(&state, &caller, &id).await?;
+    let after = state
+        .desk
+        .transfer(transfer_request(&caller, ticket.id, body)?)
+        .await?;
+    Ok(Json(after.into()))
+}
+
+/// A transfer as the store takes it: somewhere to go and a line for the customer.
+pub(crate) fn transfer_request(
+    caller: &Caller,
+    ticket_id: TicketId,
+    body: PostTransfer,
+) -> Result<TransferRequest, ApiError> {
     if body.to_agent_id.is_none() && body.to_team_id.is_none() && body.to_rung.is_none() {
         return Err(ApiError::unprocessable(
             "transfer_target_required",
@@ -305,20 +331,16 @@ pub async fn transfer(
     }
     let line = check_transfer_line(body.customer_message.as_deref())?;
     let line = Body::parse(&line)?.into_inner();
-    let after = state
-        .desk
-        .transfer(TransferRequest {
-            ticket_id: ticket.id,
-            to_agent: body.to_agent_id.map(AgentId),
-            to_team: body.to_team_id.map(TeamId),
-            to_rung: body.to_rung,
-            customer_message: line,
-            channel: caller.channel(),
-            actor: caller.actor(),
-            now: now(),
-        })
-        .await?;
-    Ok(Json(after.into()))
+    Ok(TransferRequest {
+        ticket_id,
+        to_agent: body.to_agent_id.map(AgentId),
+        to_team: body.to_team_id.map(TeamId),
+        to_rung: body.to_rung,
+        customer_message: line,
+        channel: caller.channel(),
+        actor: caller.actor(),
+        now: now(),
+    })
 }
 
 // ---------- referral directory and referral close ----------
@@ -365,7 +387,7 @@ impl From<Alternative> for AlternativeView {
     }
 }
 
-fn alternative_input(b: AlternativeBody) -> Result<NewAlternative, ApiError> {
+pub(crate) fn alternative_input(b: AlternativeBody) -> Result<NewAlternative, ApiError> {
     let name = b.name.trim().to_owned();
     let contact = b.contact.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
@@ -519,6 +541,19 @@ pub async fn refer(
 ) -> Result<Json<TicketView>, ApiError> {
     let manager = caller.require_role(Role::Manager)?;
     let ticket = visible_ticket(&state, &caller, &id).await?;
+    let request = referral_request(&caller, &manager.name, ticket.id, body)?;
+    let after = state.desk.refer(request).await?;
+    invite_to_survey(&state, &after).await?;
+    Ok(Json(after.into()))
+}
+
+/// A referral as the store takes it: a reason for the customer, and the message if given.
+pub(crate) fn referral_request(
+    caller: &Caller,
+    manager_name: &str,
+    ticket_id: TicketId,
+    body: PostReferral,
+) -> Result<ReferralRequest, ApiError> {
     if body.reason.trim().is_empty() {
         return Err(ApiError::unprocessable(
             "reason_required",
@@ -531,21 +566,16 @@ pub async fn refer(
         .map(Body::parse)
         .transpose()?
         .map(Body::into_inner);
-    let after = state
-        .desk
-        .refer(ReferralRequest {
-            ticket_id: ticket.id,
-            alternative_id: body.alternative_id,
-            reason: body.reason,
-            message,
-            agent_name: Some(manager.name.clone()),
-            channel: caller.channel(),
-            actor: caller.actor(),
-            now: now(),
-        })
-        .await?;
-    invite_to_survey(&state, &after).await?;
-    Ok(Json(after.into()))
+    Ok(ReferralRequest {
+        ticket_id,
+        alternative_id: body.alternative_id,
+        reason: body.reason,
+        message,
+        agent_name: Some(manager_name.to_owned()),
+        channel: caller.channel(),
+        actor: caller.actor(),
+        now: now(),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -106,6 +106,12 @@ pub async fn summary(
     ApiQuery(p): ApiQuery<ReportParams>,
 ) -> Result<Json<ReportView>, ApiError> {
     caller.require_role(Role::Manager)?;
+    let q = report_query(&p)?;
+    Ok(Json(report_view(&state, &q).await?))
+}
+
+/// The report's range and team from the request; 30 days to now by default.
+pub(crate) fn report_query(p: &ReportParams) -> Result<ReportQuery, ApiError> {
     let to = instant(p.to.as_deref(), "to")?.unwrap_or_else(now);
     let from = instant(p.from.as_deref(), "from")?
         .unwrap_or(recourse_domain::Millis(to.0 - 30 * 24 * 3_600_000));
@@ -115,18 +121,20 @@ pub async fn summary(
             "`from` must come before `to`.",
         ));
     }
-    let s = state
-        .store
-        .report_summary(&ReportQuery {
-            from,
-            to,
-            team: p.team.map(TeamId),
-        })
-        .await?;
-    Ok(Json(ReportView {
-        from: rfc3339(from),
-        to: rfc3339(to),
-        team: p.team,
+    Ok(ReportQuery {
+        from,
+        to,
+        team: p.team.map(TeamId),
+    })
+}
+
+/// The report's figures for a range, as the API shows them.
+pub(crate) async fn report_view(state: &AppState, q: &ReportQuery) -> Result<ReportView, ApiError> {
+    let s = state.store.report_summary(q).await?;
+    Ok(ReportView {
+        from: rfc3339(q.from),
+        to: rfc3339(q.to),
+        team: q.team.map(|t| t.0),
         ended: s.ended,
         outcomes: s
             .outcomes
@@ -165,5 +173,5 @@ pub async fn summary(
         first_response_minutes: s.first_response_minutes(),
         resolution_minutes: s.resolution_minutes(),
         sla_attainment: s.sla_attainment(),
-    }))
+    })
 }

@@ -56,7 +56,7 @@ impl From<&Ladder> for LadderBody {
     }
 }
 
-fn to_json(v: &impl Serialize) -> String {
+pub(crate) fn to_json(v: &impl Serialize) -> String {
     // Plain data structures: serialising cannot fail.
     serde_json::to_string(v).unwrap_or_default()
 }
@@ -86,7 +86,18 @@ pub async fn put_ladder(
     ApiJson(body): ApiJson<LadderBody>,
 ) -> Result<Json<LadderBody>, ApiError> {
     caller.require_role(Role::Admin)?;
-    let ladder = Ladder::new(
+    let ladder = ladder_from(body)?;
+    state
+        .store
+        .put_setting(keys::LADDER, &to_json(&ladder), caller.actor(), now())
+        .await?;
+    Ok(Json((&ladder).into()))
+}
+
+/// Targets in business minutes per priority, and how early to warn the assignee.
+/// The ladder a body describes, if the domain accepts it.
+pub(crate) fn ladder_from(body: LadderBody) -> Result<Ladder, ApiError> {
+    Ok(Ladder::new(
         body.rungs
             .into_iter()
             .map(|r| recourse_domain::Rung {
@@ -96,15 +107,9 @@ pub async fn put_ladder(
                 title: r.title,
             })
             .collect(),
-    )?;
-    state
-        .store
-        .put_setting(keys::LADDER, &to_json(&ladder), caller.actor(), now())
-        .await?;
-    Ok(Json((&ladder).into()))
+    )?)
 }
 
-/// Targets in business minutes per priority, and how early to warn the assignee.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlaPolicyBody {
@@ -123,7 +128,7 @@ pub struct SlaTargetBody {
     pub resolution_minutes: u32,
 }
 
-fn policy_body(p: &SlaPolicy) -> SlaPolicyBody {
+pub(crate) fn policy_body(p: &SlaPolicy) -> SlaPolicyBody {
     let t = |t: recourse_domain::sla::SlaTarget| SlaTargetBody {
         first_response_minutes: t.first_response_minutes,
         next_update_minutes: t.next_update_minutes,
@@ -163,6 +168,17 @@ pub async fn put_sla_policy(
     ApiJson(body): ApiJson<SlaPolicyBody>,
 ) -> Result<Json<SlaPolicyBody>, ApiError> {
     caller.require_role(Role::Admin)?;
+    let policy = sla_policy_from(body)?;
+    state
+        .store
+        .put_setting(keys::SLA_POLICY, &to_json(&policy), caller.actor(), now())
+        .await?;
+    Ok(Json(policy_body(&policy)))
+}
+
+/// When the desk works. Deadlines count only these hours.
+/// The SLA policy a body describes, if its targets make sense.
+pub(crate) fn sla_policy_from(body: SlaPolicyBody) -> Result<SlaPolicy, ApiError> {
     let t = |t: SlaTargetBody| recourse_domain::sla::SlaTarget {
         first_response_minutes: t.first_response_minutes,
         next_update_minutes: t.next_update_minutes,
@@ -176,14 +192,9 @@ pub async fn put_sla_policy(
         urgent: t(body.urgent),
     };
     policy.validate()?;
-    state
-        .store
-        .put_setting(keys::SLA_POLICY, &to_json(&policy), caller.actor(), now())
-        .await?;
-    Ok(Json(policy_body(&policy)))
+    Ok(policy)
 }
 
-/// When the desk works. Deadlines count only these hours.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarBody {
@@ -206,7 +217,7 @@ pub struct OpeningHoursBody {
     pub close: String,
 }
 
-fn calendar_body(c: CalendarSpec) -> CalendarBody {
+pub(crate) fn calendar_body(c: CalendarSpec) -> CalendarBody {
     CalendarBody {
         time_zone: c.time_zone,
         hours: c
@@ -249,6 +260,17 @@ pub async fn put_calendar(
     ApiJson(body): ApiJson<CalendarBody>,
 ) -> Result<Json<CalendarBody>, ApiError> {
     caller.require_role(Role::Admin)?;
+    let spec = calendar_from(body)?;
+    state
+        .store
+        .put_setting(keys::CALENDAR, &to_json(&spec), caller.actor(), now())
+        .await?;
+    Ok(Json(calendar_body(spec)))
+}
+
+/// The automatic escalation rules; 0 turns a threshold rule off.
+/// The business-hours calendar a body describes, if it parses.
+pub(crate) fn calendar_from(body: CalendarBody) -> Result<CalendarSpec, ApiError> {
     let spec = CalendarSpec {
         time_zone: body.time_zone,
         hours: body
@@ -263,14 +285,9 @@ pub async fn put_calendar(
         holidays: body.holidays,
     };
     Calendar::parse(&spec)?;
-    state
-        .store
-        .put_setting(keys::CALENDAR, &to_json(&spec), caller.actor(), now())
-        .await?;
-    Ok(Json(calendar_body(spec)))
+    Ok(spec)
 }
 
-/// The automatic escalation rules; 0 turns a threshold rule off.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesBody {
@@ -295,13 +312,25 @@ pub async fn get_rules(
     caller: Caller,
 ) -> Result<Json<RulesBody>, ApiError> {
     caller.require_agent()?;
-    let r = state.store.desk_config().await?.rules;
-    Ok(Json(RulesBody {
+    Ok(Json(rules_body(&state.store.desk_config().await?.rules)))
+}
+
+pub(crate) fn rules_body(r: &EscalationRules) -> RulesBody {
+    RulesBody {
         repeated_contact_after: r.repeated_contact_after,
         angry_after_interventions: r.angry_after_interventions,
         abuse_to_top: r.abuse_to_top,
         ping_pong_after: r.ping_pong_after,
-    }))
+    }
+}
+
+pub(crate) fn rules_from(body: &RulesBody) -> EscalationRules {
+    EscalationRules {
+        repeated_contact_after: body.repeated_contact_after,
+        angry_after_interventions: body.angry_after_interventions,
+        abuse_to_top: body.abuse_to_top,
+        ping_pong_after: body.ping_pong_after,
+    }
 }
 
 #[utoipa::path(
@@ -316,12 +345,7 @@ pub async fn put_rules(
     ApiJson(body): ApiJson<RulesBody>,
 ) -> Result<Json<RulesBody>, ApiError> {
     caller.require_role(Role::Admin)?;
-    let rules = EscalationRules {
-        repeated_contact_after: body.repeated_contact_after,
-        angry_after_interventions: body.angry_after_interventions,
-        abuse_to_top: body.abuse_to_top,
-        ping_pong_after: body.ping_pong_after,
-    };
+    let rules = rules_from(&body);
     state
         .store
         .put_setting(
@@ -350,7 +374,7 @@ pub struct TemplateBody {
     pub body: String,
 }
 
-async fn template_view(state: &AppState, key: &str) -> Result<TemplateView, ApiError> {
+pub(crate) async fn template_view(state: &AppState, key: &str) -> Result<TemplateView, ApiError> {
     let Some((key, vars)) = TEMPLATE_KEYS.iter().find(|(k, _)| *k == key) else {
         return Err(ApiError::not_found("template"));
     };

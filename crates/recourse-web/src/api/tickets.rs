@@ -53,13 +53,23 @@ pub async fn create_ticket(
     caller: Caller,
     ApiJson(body): ApiJson<CreateTicket>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+    let ticket = state.desk.open_ticket(new_ticket(&caller, body)?).await?;
+    state
+        .metrics
+        .tickets_created
+        .fetch_add(1, Ordering::Relaxed);
+    Ok((StatusCode::CREATED, Json(ticket.into())))
+}
+
+/// A new ticket as the desk takes it: agents say who it is for, customers open their own.
+pub(crate) fn new_ticket(caller: &Caller, body: CreateTicket) -> Result<NewTicket, ApiError> {
     let subject = Subject::parse(&body.subject)?;
     let text = Body::parse(&body.body)?;
     let demeanor = super::judge::reading_for(MessageKind::Inbound, text.as_str());
     let need = body.need.as_deref().map(Need::parse).transpose()?.flatten();
     let tags = Tag::parse_all(&body.tags)?;
     let now = now();
-    let (customer, channel) = match &caller {
+    let (customer, channel) = match caller {
         Caller::Agent { .. } => {
             let input = body.customer.as_ref().ok_or_else(|| {
                 ApiError::unprocessable(
@@ -84,26 +94,18 @@ pub async fn create_ticket(
             (customer.id.into(), caller.channel())
         }
     };
-    let ticket = state
-        .desk
-        .open_ticket(NewTicket {
-            customer,
-            subject,
-            body: text,
-            need,
-            priority: body.priority.unwrap_or(Priority::Normal),
-            tags,
-            channel,
-            demeanor,
-            actor: caller.actor(),
-            now,
-        })
-        .await?;
-    state
-        .metrics
-        .tickets_created
-        .fetch_add(1, Ordering::Relaxed);
-    Ok((StatusCode::CREATED, Json(ticket.into())))
+    Ok(NewTicket {
+        customer,
+        subject,
+        body: text,
+        need,
+        priority: body.priority.unwrap_or(Priority::Normal),
+        tags,
+        channel,
+        demeanor,
+        actor: caller.actor(),
+        now,
+    })
 }
 
 #[utoipa::path(
@@ -118,6 +120,16 @@ pub async fn get_ticket(
     Path(id): Path<String>,
 ) -> Result<Json<TicketDetail>, ApiError> {
     let ticket = visible_ticket(&state, &caller, &id).await?;
+    Ok(Json(ticket_detail(&state, &caller, ticket).await?))
+}
+
+/// A ticket the caller may see with its conversation, interventions and history, as
+/// much of each as the caller may read (customers: their side of it only).
+pub(crate) async fn ticket_detail(
+    state: &AppState,
+    caller: &Caller,
+    ticket: Ticket,
+) -> Result<TicketDetail, ApiError> {
     let (messages, interventions, events) = tokio::try_join!(
         state.store.messages(ticket.id),
         state.store.interventions(ticket.id),
@@ -172,13 +184,13 @@ pub async fn get_ticket(
     } else {
         interventions.into_iter().map(Into::into).collect()
     };
-    Ok(Json(TicketDetail {
+    Ok(TicketDetail {
         ticket: ticket.into(),
         messages,
         interventions,
         demeanor_trajectory,
         history,
-    }))
+    })
 }
 
 /// `limit` for lists and searches: 1 to 100, 25 when absent.
@@ -293,7 +305,17 @@ pub async fn list_tickets(
     caller: Caller,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<TicketPage>, ApiError> {
-    let mut filter = parse_filter(&p, &caller)?;
+    Ok(Json(ticket_page(&state, &caller, &p).await?))
+}
+
+/// One page of the tickets the caller may see (a customer only their own), by filter
+/// or, with `q`, by full-text search.
+pub(crate) async fn ticket_page(
+    state: &AppState,
+    caller: &Caller,
+    p: &ListParams,
+) -> Result<TicketPage, ApiError> {
+    let mut filter = parse_filter(p, caller)?;
     if let Some(q) = p.q.as_deref().filter(|q| !q.trim().is_empty()) {
         if p.cursor.is_some() {
             return Err(ApiError::bad_request(
@@ -309,10 +331,10 @@ pub async fn list_tickets(
                 filter,
             })
             .await?;
-        return Ok(Json(TicketPage {
+        return Ok(TicketPage {
             tickets: hits.into_iter().map(|h| h.ticket.into()).collect(),
             next_cursor: None,
-        }));
+        });
     }
     let limit = filter.limit;
     filter.limit += 1; // one extra tells whether another page exists
@@ -323,10 +345,10 @@ pub async fn list_tickets(
     } else {
         None
     };
-    Ok(Json(TicketPage {
+    Ok(TicketPage {
         tickets: tickets.into_iter().map(Into::into).collect(),
         next_cursor,
-    }))
+    })
 }
 
 #[utoipa::path(
@@ -343,7 +365,22 @@ pub async fn patch_ticket(
     ApiJson(body): ApiJson<PatchTicket>,
 ) -> Result<Json<TicketView>, ApiError> {
     let id = TicketId(parse_id(&id, "ticket")?);
-    let me = caller.require_agent()?;
+    caller.require_agent()?;
+    let change = ticket_change(&state, body).await?;
+    let ticket = state
+        .desk
+        .change_ticket(id, change, caller.actor(), now())
+        .await?;
+    super::surveys::invite_to_survey(&state, &ticket).await?;
+    Ok(Json(ticket.into()))
+}
+
+/// An edit as the domain's change: the outcomes with routes of their own are refused,
+/// a new assignee must be an active agent.
+pub(crate) async fn ticket_change(
+    state: &AppState,
+    body: PatchTicket,
+) -> Result<TicketChange, ApiError> {
     // These outcomes have their own routes, which ask for what they need: a referral
     // names where the customer goes; inconsolable is a manager's call with a note.
     match body.outcome {
@@ -354,7 +391,6 @@ pub async fn patch_ticket(
             ));
         }
         Some(recourse_domain::Outcome::Inconsolable) => {
-            let _ = me;
             return Err(ApiError::unprocessable(
                 "use_inconsolable_route",
                 "Close as inconsolable with POST /api/v1/tickets/{id}/inconsolable (managers, with a note).",
@@ -381,7 +417,7 @@ pub async fn patch_ticket(
         Some(None) => Some(None),
         None => None,
     };
-    let change = TicketChange {
+    Ok(TicketChange {
         status: body.status,
         priority: body.priority,
         need: body
@@ -396,13 +432,7 @@ pub async fn patch_ticket(
         assignee,
         tags: body.tags.as_deref().map(Tag::parse_all).transpose()?,
         outcome: body.outcome,
-    };
-    let ticket = state
-        .desk
-        .change_ticket(id, change, caller.actor(), now())
-        .await?;
-    super::surveys::invite_to_survey(&state, &ticket).await?;
-    Ok(Json(ticket.into()))
+    })
 }
 
 #[utoipa::path(
@@ -419,6 +449,27 @@ pub async fn post_message(
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<MessageCreated>), ApiError> {
     let ticket = visible_ticket(&state, &caller, &id).await?;
+    let (message, ticket) = state
+        .desk
+        .add_message(new_message(&caller, ticket.id, body)?)
+        .await?;
+    state.metrics.messages_added.fetch_add(1, Ordering::Relaxed);
+    Ok((
+        StatusCode::CREATED,
+        Json(MessageCreated {
+            message: message.into(),
+            ticket: ticket.into(),
+        }),
+    ))
+}
+
+/// A message as the desk takes it: agents reply or add notes (and may set a status),
+/// customers write; the demeanor judge reads it.
+pub(crate) fn new_message(
+    caller: &Caller,
+    ticket_id: TicketId,
+    body: PostMessage,
+) -> Result<NewMessage, ApiError> {
     let text = Body::parse(&body.body)?;
     let (kind, channel, status) = match &caller {
         Caller::Agent { .. } => match body.kind {
@@ -450,27 +501,16 @@ pub async fn post_message(
         }
     };
     let demeanor = super::judge::reading_for(kind, text.as_str());
-    let (message, ticket) = state
-        .desk
-        .add_message(NewMessage {
-            ticket_id: ticket.id,
-            kind,
-            channel,
-            author: caller.actor(),
-            body: text,
-            status,
-            demeanor,
-            now: now(),
-        })
-        .await?;
-    state.metrics.messages_added.fetch_add(1, Ordering::Relaxed);
-    Ok((
-        StatusCode::CREATED,
-        Json(MessageCreated {
-            message: message.into(),
-            ticket: ticket.into(),
-        }),
-    ))
+    Ok(NewMessage {
+        ticket_id,
+        kind,
+        channel,
+        author: caller.actor(),
+        body: text,
+        status,
+        demeanor,
+        now: now(),
+    })
 }
 
 #[utoipa::path(

@@ -499,6 +499,15 @@ pub struct TeamView {
     pub name: String,
 }
 
+impl From<recourse_domain::Team> for TeamView {
+    fn from(t: recourse_domain::Team) -> Self {
+        TeamView {
+            id: t.id.0,
+            name: t.name,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTeam {

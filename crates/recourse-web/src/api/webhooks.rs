@@ -81,6 +81,19 @@ pub async fn create_webhook(
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     caller.require_role(Role::Admin)?;
+    let (url, events) = checked_webhook(body)?;
+    let secret = new_secret("whsec");
+    let hook = state
+        .store
+        .create_webhook(&url, &secret, &events, now())
+        .await?;
+    let mut view: WebhookView = hook.into();
+    view.secret = Some(secret);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A new webhook's URL (http or https, with a host) and its known event types, sorted.
+pub(crate) fn checked_webhook(body: CreateWebhook) -> Result<(String, Vec<String>), ApiError> {
     let url = body.url.trim();
     let ok = (url.starts_with("http://") || url.starts_with("https://"))
         && url.len() <= 2000
@@ -107,14 +120,7 @@ pub async fn create_webhook(
             ),
         ));
     }
-    let secret = new_secret("whsec");
-    let hook = state
-        .store
-        .create_webhook(url, &secret, &events, now())
-        .await?;
-    let mut view: WebhookView = hook.into();
-    view.secret = Some(secret);
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((url.to_owned(), events))
 }
 
 #[utoipa::path(

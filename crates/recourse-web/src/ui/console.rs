@@ -10,20 +10,23 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use recourse_desk::{AssigneeFilter, ConsoleQueue, TicketFilter};
-use recourse_domain::recovery::CantHelpReason;
+use std::sync::atomic::Ordering;
+
+use recourse_desk::{AssigneeFilter, ConsoleQueue, NewIntervention, TicketFilter};
+use recourse_domain::recovery::{CantHelpReason, rank_alternatives};
 use recourse_domain::{
-    Agent, EscalationReason, InterventionKind, InterventionResult, MessageKind, Millis, TicketId,
+    Agent, Body, EscalationReason, InterventionKind, InterventionResult, MessageId, MessageKind,
+    Millis, Role, TicketId,
 };
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{PostForm, Session, error_response, go_to, render, until, when, words};
 use crate::AppState;
+use crate::api::surveys::invite_to_survey;
 use crate::api::views::{MessageView, TicketPage, TicketView};
 use crate::api::{canned, escalations, judge, recovery, tickets};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -182,13 +185,9 @@ pub(super) async fn list(
     limit: i64,
 ) -> Result<TicketPage, ApiError> {
     params["limit"] = json!(limit);
-    let p = serde_json::from_value(params)
+    let p: tickets::ListParams = serde_json::from_value(params)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
-    Ok(
-        tickets::list_tickets(State(state.clone()), s.caller(), ApiQuery(p))
-            .await?
-            .0,
-    )
+    tickets::ticket_page(state, &s.caller(), &p).await
 }
 
 /// The highest rung this agent may work: the queue they are most needed in.
@@ -481,9 +480,9 @@ async fn ticket_inner(
     id: &str,
     q: TicketQuery,
 ) -> Result<Response, ApiError> {
-    let detail = tickets::get_ticket(State(state.clone()), s.caller(), Path(id.to_owned()))
-        .await?
-        .0;
+    let caller = s.caller();
+    let ticket = tickets::visible_ticket(state, &caller, id).await?;
+    let detail = tickets::ticket_detail(state, &caller, ticket).await?;
     let t = detail.ticket;
     let names = agent_names(state).await?;
     let customer = state
@@ -657,11 +656,10 @@ async fn coach(
         draft,
         ticket_id: Some(ticket_id),
     };
-    match judge::coach(State(state), f.session.caller(), ApiJson(body)).await {
+    match judge::coach_view(&state, &body).await {
         Ok(v) => render(&CoachFragment {
             empty: false,
             flags: v
-                .0
                 .flags
                 .into_iter()
                 .map(|fl| FlagLine {
@@ -672,7 +670,7 @@ async fn coach(
                     evidence: fl.evidence,
                 })
                 .collect(),
-            customer: v.0.customer.map(|c| c.label),
+            customer: v.customer.map(|c| c.label),
         }),
         Err(e) => error_response(&f.headers, &f.session, &e, &ticket_url(&id)),
     }
@@ -714,16 +712,18 @@ async fn reply(
         body: f.form.body,
         status,
     };
+    let caller = f.session.caller();
+    let sent: Result<(), ApiError> = async {
+        let ticket = tickets::visible_ticket(&state, &caller, &id).await?;
+        let message = tickets::new_message(&caller, ticket.id, body)?;
+        state.desk.add_message(message).await?;
+        state.metrics.messages_added.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    .await;
     let presence = state.presence.clone();
-    match tickets::post_message(
-        State(state),
-        f.session.caller(),
-        Path(id.clone()),
-        ApiJson(body),
-    )
-    .await
-    {
-        Ok(_) => {
+    match sent {
+        Ok(()) => {
             // Sent: no longer "replying" (the page's next poll says it is still open).
             if let Ok(t) = crate::extract::parse_id(&id, "ticket") {
                 presence.leave(TicketId(t), f.session.agent.id);
@@ -756,8 +756,20 @@ async fn patch(
             return error_response(&f.headers, &f.session, &e, &back);
         }
     };
-    match tickets::patch_ticket(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let changed: Result<(), ApiError> = async {
+        let ticket_id = TicketId(crate::extract::parse_id(&id, "ticket")?);
+        let change = tickets::ticket_change(&state, body).await?;
+        let after = state
+            .desk
+            .change_ticket(ticket_id, change, caller.actor(), crate::now())
+            .await?;
+        invite_to_survey(&state, &after).await?;
+        Ok(())
+    }
+    .await;
+    match changed {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -815,15 +827,26 @@ async fn add_intervention(
             return error_response(&f.headers, &f.session, &e, &back);
         }
     };
-    let body = crate::api::views::PostIntervention {
-        kind,
-        description: f.form.description.clone(),
-        result,
-    };
-    match tickets::post_intervention(State(state), f.session.caller(), Path(id), ApiJson(body))
-        .await
-    {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let added: Result<(), ApiError> = async {
+        let ticket = tickets::visible_ticket(&state, &caller, &id).await?;
+        let description = Body::parse_description(&f.form.description)?;
+        state
+            .store
+            .add_intervention(NewIntervention {
+                ticket_id: ticket.id,
+                kind,
+                description,
+                result: result.unwrap_or(InterventionResult::Pending),
+                agent_id: Some(f.session.agent.id),
+                now: crate::now(),
+            })
+            .await?;
+        Ok(())
+    }
+    .await;
+    match added {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -870,29 +893,25 @@ async fn escalate_form(
         Ok(t) => t,
         Err(e) => return error_response(&headers, &s, &e, &back),
     };
-    let draft = escalations::escalation_draft(
-        State(state),
-        s.caller(),
-        Path(id),
-        ApiQuery(escalations::DraftQuery {
-            reason: Some(reason),
-        }),
-    )
+    let draft: Result<_, ApiError> = async {
+        let ticket = tickets::visible_ticket(&state, &s.caller(), &id).await?;
+        Ok(state
+            .desk
+            .handoff_draft(ticket.id, reason, crate::now())
+            .await?)
+    }
     .await;
     match draft {
-        Ok(d) => {
-            let d = d.0;
-            render(&EscalateFragment {
-                csrf: &s.csrf,
-                id: ticket_id,
-                reason: reason.as_str(),
-                from_rung: d.from_rung,
-                to_rung: d.to_rung,
-                assignee: d.assignee.map(|a| a.name),
-                reply_by: when(&d.reply_by),
-                body: d.body,
-            })
-        }
+        Ok(plan) => render(&EscalateFragment {
+            csrf: &s.csrf,
+            id: ticket_id,
+            reason: reason.as_str(),
+            from_rung: plan.ticket.rung.clone(),
+            to_rung: plan.to.name.clone(),
+            assignee: plan.assignee.as_ref().map(|a| a.name.clone()),
+            reply_by: when(&crate::rfc3339(plan.reply_by)),
+            body: plan.draft(Some(&s.agent.name)),
+        }),
         Err(e) => error_response(&headers, &s, &e, &back),
     }
 }
@@ -926,8 +945,15 @@ async fn escalate(
         message: Some(f.form.message.clone()),
         assignee_id: None,
     };
-    match escalations::escalate(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let escalated: Result<(), ApiError> = async {
+        let request = escalations::escalation_request(&state, &caller, &id, body).await?;
+        state.desk.escalate(request).await?;
+        Ok(())
+    }
+    .await;
+    match escalated {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -984,8 +1010,17 @@ async fn cant_help(
         third_party,
         handoff_summary: None,
     };
-    match recovery::cant_help(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let done: Result<(), ApiError> = async {
+        let ticket = recovery::worked_ticket(&state, &caller, &id).await?;
+        let request = recovery::cant_help_request(&caller, ticket.id, body)?;
+        let (after, _) = state.desk.cant_help(request).await?;
+        invite_to_survey(&state, &after).await?;
+        Ok(())
+    }
+    .await;
+    match done {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -1020,8 +1055,16 @@ async fn transfer(
         // Sent as typed (even empty): the API insists on the customer line.
         customer_message: Some(f.form.customer_message.clone()),
     };
-    match recovery::transfer(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let done: Result<(), ApiError> = async {
+        let ticket = recovery::worked_ticket(&state, &caller, &id).await?;
+        let request = recovery::transfer_request(&caller, ticket.id, body)?;
+        state.desk.transfer(request).await?;
+        Ok(())
+    }
+    .await;
+    match done {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -1035,25 +1078,35 @@ async fn reveal(
 ) -> Response {
     let back = ticket_url(&id);
     let caller = f.session.caller();
-    let shown = recovery::reveal(
-        State(state.clone()),
-        caller.clone(),
-        Path((id.clone(), mid)),
-    )
+    let shown: Result<(MessageView, TicketView), ApiError> = async {
+        let ticket = tickets::visible_ticket(&state, &caller, &id).await?;
+        let mid = MessageId(crate::extract::parse_id(&mid, "message")?);
+        let m = state
+            .desk
+            .reveal_message(mid, caller.actor(), crate::now())
+            .await?;
+        if m.ticket_id != ticket.id {
+            return Err(ApiError::not_found("message"));
+        }
+        let mut v: MessageView = m.into();
+        v.masked = false;
+        // Read again after the look is recorded, as the page shows it now.
+        let t = tickets::visible_ticket(&state, &caller, &id).await?;
+        Ok((v, t.into()))
+    }
     .await;
-    let ticket = tickets::get_ticket(State(state.clone()), caller, Path(id)).await;
-    match (shown, ticket) {
-        (Ok(m), Ok(t)) => {
+    match shown {
+        Ok((m, t)) => {
             let names = agent_names(&state).await.unwrap_or_default();
-            let m = msg(m.0, &names, "the customer");
+            let m = msg(m, &names, "the customer");
             let m = Msg { masked: false, ..m };
             render(&MessageFragment {
                 m: &m,
-                t: &t.0.ticket,
+                t: &t,
                 csrf: &f.session.csrf,
             })
         }
-        (Err(e), _) | (_, Err(e)) => error_response(&f.headers, &f.session, &e, &back),
+        Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
 
@@ -1065,8 +1118,18 @@ async fn hand_off(
     f: PostForm<Empty>,
 ) -> Response {
     let back = ticket_url(&id);
-    match recovery::hand_off(State(state), f.session.caller(), Path(id)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let done: Result<(), ApiError> = async {
+        let ticket = tickets::visible_ticket(&state, &caller, &id).await?;
+        state
+            .desk
+            .hand_off(ticket.id, f.session.agent.id, crate::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    match done {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }
@@ -1080,26 +1143,14 @@ async fn referral_choices(
     s: &Session,
     id: &str,
 ) -> Result<Vec<(i64, String)>, ApiError> {
-    let suggested =
-        recovery::referral_suggestions(State(state.clone()), s.caller(), Path(id.to_owned()))
-            .await?
-            .0;
-    let all = recovery::list_alternatives(State(state.clone()), s.caller())
-        .await?
-        .0;
+    let ticket = tickets::visible_ticket(state, &s.caller(), id).await?;
+    let all = state.store.alternatives().await?;
+    let suggested = rank_alternatives(&all, &ticket.tags, ticket.need.as_deref());
     let mut out: Vec<(i64, String)> = suggested
         .into_iter()
-        .map(|g| {
-            (
-                g.alternative.id,
-                format!(
-                    "{} (suggested; {})",
-                    g.alternative.name, g.alternative.contact
-                ),
-            )
-        })
+        .map(|(a, _)| (a.id, format!("{} (suggested; {})", a.name, a.contact)))
         .collect();
-    for a in all.into_iter().filter(|a| a.active) {
+    for a in all.iter().filter(|a| a.active) {
         if !out.iter().any(|(id, _)| *id == a.id) {
             out.push((a.id, format!("{} ({})", a.name, a.contact)));
         }
@@ -1132,8 +1183,18 @@ async fn refer(
         reason: f.form.reason.clone(),
         message: filled(&f.form.message),
     };
-    match recovery::refer(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, &back),
+    let caller = f.session.caller();
+    let done: Result<(), ApiError> = async {
+        let manager = caller.require_role(Role::Manager)?;
+        let ticket = tickets::visible_ticket(&state, &caller, &id).await?;
+        let request = recovery::referral_request(&caller, &manager.name, ticket.id, body)?;
+        let after = state.desk.refer(request).await?;
+        invite_to_survey(&state, &after).await?;
+        Ok(())
+    }
+    .await;
+    match done {
+        Ok(()) => go_to(&f.headers, &back),
         Err(e) => error_response(&f.headers, &f.session, &e, &back),
     }
 }

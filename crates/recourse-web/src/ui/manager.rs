@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use recourse_desk::CantHelpReview;
 use recourse_domain::{Agent, Role};
 use serde::Deserialize;
 use serde_json::json;
@@ -18,7 +19,6 @@ use crate::AppState;
 use crate::api::views::TicketView;
 use crate::api::{recovery, reports};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -86,9 +86,13 @@ async fn manage_inner(state: &AppState, s: &Session) -> Result<Response, ApiErro
         .into_iter()
         .map(Into::into)
         .collect();
-    let reviews = recovery::review_queue(State(state.clone()), s.caller())
+    let reviews: Vec<recovery::CantHelpView> = state
+        .store
+        .cant_help_records(None, 100)
         .await?
-        .0;
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let mut review_lines = Vec::with_capacity(reviews.len());
     for r in reviews {
         let t = state
@@ -241,9 +245,7 @@ async fn report_data(
         to: day(q.to.as_deref()),
         team,
     };
-    let r = reports::summary(State(state.clone()), s.caller(), ApiQuery(params))
-        .await?
-        .0;
+    let r = reports::report_view(state, &reports::report_query(&params)?).await?;
     let from = r.from.get(..10).unwrap_or_default().to_owned();
     let to = r.to.get(..10).unwrap_or_default().to_owned();
     // The range actually reported (defaults filled in), so the charts and the
@@ -507,13 +509,28 @@ async fn decide_review(
             return error_response(&f.headers, &f.session, &e, back);
         }
     };
-    let body = recovery::PostReview {
-        approve,
-        note,
-        partial_solution: filled(&f.form.partial_solution),
-    };
-    match recovery::review(State(state), f.session.caller(), Path(id), ApiJson(body)).await {
-        Ok(_) => go_to(&f.headers, back),
+    let caller = f.session.caller();
+    let decided: Result<(), ApiError> = async {
+        caller.require_role(Role::Manager)?;
+        let ticket = crate::api::tickets::visible_ticket(&state, &caller, &id).await?;
+        let (after, _) = state
+            .desk
+            .review_cant_help(CantHelpReview {
+                ticket_id: ticket.id,
+                approve,
+                note,
+                partial_solution: filled(&f.form.partial_solution),
+                channel: caller.channel(),
+                actor: caller.actor(),
+                now: crate::now(),
+            })
+            .await?;
+        crate::api::surveys::invite_to_survey(&state, &after).await?;
+        Ok(())
+    }
+    .await;
+    match decided {
+        Ok(()) => go_to(&f.headers, back),
         Err(e) => error_response(&f.headers, &f.session, &e, back),
     }
 }

@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::auth::{self, Caller, Via, constant_time_eq};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::ClientIp;
 pub(crate) use presence::Presence;
 
 /// Everything the console's pages are allowed to load: our own scripts and styles only.
@@ -428,13 +428,16 @@ async fn login_submit(
         email: form.email.clone(),
         password: form.password,
     };
-    match crate::api::people::login(State(state), ip, ApiJson(body)).await {
-        Ok(resp) => {
-            // Keep the session cookie the API set; the body (JSON) is for API clients.
+    let signed_in = crate::api::people::sign_in(&state, ip.0, &body)
+        .await
+        .and_then(|(_, _, cookie)| {
+            HeaderValue::from_str(&cookie)
+                .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))
+        });
+    match signed_in {
+        Ok(cookie) => {
             let mut r = Redirect::to("/console").into_response();
-            for v in resp.headers().get_all(header::SET_COOKIE) {
-                r.headers_mut().append(header::SET_COOKIE, v.clone());
-            }
+            r.headers_mut().append(header::SET_COOKIE, cookie);
             r
         }
         Err(e) => login_form(&form.email, Some(&e.message), e.status),
@@ -446,12 +449,16 @@ struct Nothing {}
 
 async fn logout(State(state): State<AppState>, f: PostForm<Nothing>) -> Response {
     let _ = f.form;
-    match crate::api::people::logout(State(state), f.session.caller(), f.headers.clone()).await {
-        Ok(resp) => {
+    let signed_out = crate::api::people::sign_out(&state, &f.session.caller(), &f.headers)
+        .await
+        .and_then(|clear| {
+            HeaderValue::from_str(&clear)
+                .map_err(|_| ApiError::bad_request("invalid_cookie", "cookie"))
+        });
+    match signed_out {
+        Ok(clear) => {
             let mut r = Redirect::to("/login").into_response();
-            for v in resp.headers().get_all(header::SET_COOKIE) {
-                r.headers_mut().append(header::SET_COOKIE, v.clone());
-            }
+            r.headers_mut().append(header::SET_COOKIE, clear);
             r
         }
         Err(e) => error_response(&f.headers, &f.session, &e, "/console"),

@@ -27,7 +27,7 @@ use crate::api::views::{CreateTicket, PostMessage, TicketView};
 use crate::api::{surveys, tickets};
 use crate::auth::{self, Caller, Via, constant_time_eq};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::ClientIp;
 
 /// The double-submit cookie that protects the forms shown before there is a session.
 const PRE_SESSION_CSRF: &str = "recourse_portal_csrf";
@@ -383,14 +383,8 @@ async fn my_tickets(
     if let Some(c) = q.cursor {
         params["cursor"] = serde_json::json!(c);
     }
-    let page = match serde_json::from_value(params) {
-        Ok(p) => tickets::list_tickets(
-            State(state.clone()),
-            s.caller(),
-            crate::extract::ApiQuery(p),
-        )
-        .await
-        .map(|j| j.0),
+    let page = match serde_json::from_value::<tickets::ListParams>(params) {
+        Ok(p) => tickets::ticket_page(&state, &s.caller(), &p).await,
         Err(e) => Err(ApiError::bad_request("invalid_query", e.to_string())),
     };
     match page {
@@ -501,9 +495,9 @@ async fn ticket_view(
     notice_text: Option<&str>,
 ) -> Result<Response, ApiError> {
     // The API's view for a customer: no notes, interventions or readings.
-    let detail = tickets::get_ticket(State(state.clone()), s.caller(), Path(id.to_owned()))
-        .await?
-        .0;
+    let caller = s.caller();
+    let ticket = tickets::visible_ticket(state, &caller, id).await?;
+    let detail = tickets::ticket_detail(state, &caller, ticket).await?;
     let ticket_id = recourse_domain::TicketId(detail.ticket.id);
     let (agents, config, files, survey_hash) = tokio::try_join!(
         state.store.list_agents(),
@@ -644,14 +638,18 @@ async fn new_submit(State(state): State<AppState>, f: UploadForm) -> Response {
         priority: None,
         tags: Vec::new(),
     };
-    let created = match tickets::create_ticket(
-        State(state.clone()),
-        f.session.caller(),
-        ApiJson(input),
-    )
-    .await
-    {
-        Ok((_, axum::Json(t))) => t,
+    let opened: Result<TicketView, ApiError> = async {
+        let ticket = tickets::new_ticket(&f.session.caller(), input)?;
+        let ticket = state.desk.open_ticket(ticket).await?;
+        state
+            .metrics
+            .tickets_created
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(ticket.into())
+    }
+    .await;
+    let created = match opened {
+        Ok(t) => t,
         Err(e) => return again(&e),
     };
     if !files.is_empty() {
@@ -698,15 +696,20 @@ async fn reply(State(state): State<AppState>, Path(id): Path<String>, f: UploadF
         body: f.text("body"),
         status: None,
     };
-    let posted = tickets::post_message(
-        State(state.clone()),
-        f.session.caller(),
-        Path(id.clone()),
-        ApiJson(input),
-    )
+    let caller = f.session.caller();
+    let posted: Result<_, ApiError> = async {
+        let ticket = tickets::visible_ticket(&state, &caller, &id).await?;
+        let message = tickets::new_message(&caller, ticket.id, input)?;
+        let sent = state.desk.add_message(message).await?;
+        state
+            .metrics
+            .messages_added
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(sent)
+    }
     .await;
-    let created = match posted {
-        Ok((_, axum::Json(c))) => c,
+    let (message, ticket) = match posted {
+        Ok(sent) => sent,
         Err(e) if e.status == StatusCode::NOT_FOUND => {
             return problem(Some(&f.session), &e, "/portal");
         }
@@ -715,12 +718,7 @@ async fn reply(State(state): State<AppState>, Path(id): Path<String>, f: UploadF
     if !files.is_empty()
         && let Err(e) = state
             .store
-            .add_portal_attachments(
-                recourse_domain::TicketId(created.ticket.id),
-                recourse_domain::MessageId(created.message.id),
-                files,
-                crate::now(),
-            )
+            .add_portal_attachments(ticket.id, message.id, files, crate::now())
             .await
     {
         tracing::warn!(error = %e, "storing portal attachments failed");
@@ -738,7 +736,7 @@ async fn reply(State(state): State<AppState>, Path(id): Path<String>, f: UploadF
         )
         .await;
     }
-    Redirect::to(&format!("/portal/tickets/{}#latest", created.ticket.id)).into_response()
+    Redirect::to(&format!("/portal/tickets/{}#latest", ticket.id.0)).into_response()
 }
 
 #[derive(Deserialize)]

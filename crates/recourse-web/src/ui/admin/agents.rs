@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use recourse_domain::{Agent, Experience, Role};
+use recourse_domain::{Agent, AgentId, Experience, Role};
 
 use super::form::{
     Pairs, Query, admins_only, field, notice, page, parse_word, raw_field, submit, team_choice,
@@ -15,7 +15,6 @@ use super::form::{
 use crate::AppState;
 use crate::api::{people, views};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render};
 
 struct AgentRow {
@@ -98,12 +97,20 @@ async fn agents_view(
     team_name: String,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let agents = people::list_agents(State(state.clone()), s.caller())
+    let agents: Vec<views::AgentView> = state
+        .store
+        .list_agents()
         .await?
-        .0;
-    let teams = people::list_teams(State(state.clone()), s.caller())
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let teams: Vec<views::TeamView> = state
+        .store
+        .list_teams()
         .await?
-        .0;
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let loads: HashMap<i64, i64> = state
         .store
         .open_tickets_by_agent()
@@ -207,7 +214,7 @@ pub(super) async fn add_agent(State(state): State<AppState>, f: PostForm<Pairs>)
                 capacity: None,
                 password,
             };
-            people::create_agent(State(state.clone()), s.caller(), ApiJson(body)).await
+            Ok::<_, ApiError>(state.store.create_agent(people::new_agent(body)?).await?)
         },
         async |form, e| agents_view(&state, s, None, Some(e.message), form, String::new()).await,
     )
@@ -247,7 +254,22 @@ pub(super) async fn change_agent(
                     body.password = (!password.is_empty()).then_some(password);
                 }
             }
-            people::update_agent(State(state.clone()), s.caller(), Path(id), ApiJson(body)).await
+            let id = AgentId(crate::extract::parse_id(&id, "agent")?);
+            let password_hash = people::checked_agent_update(&state, s.agent.id, id, &body).await?;
+            let actor = s.caller().actor();
+            let now = crate::now();
+            if body.active == Some(false) {
+                // Going away first hands their open tickets to colleagues on the same rung.
+                state.desk.set_presence(id, false, actor, now).await?;
+            }
+            state
+                .store
+                .update_agent(id, people::agent_change(&body), actor, now)
+                .await?;
+            if let Some(hash) = password_hash {
+                state.store.set_agent_password(id, &hash).await?;
+            }
+            Ok::<_, ApiError>(())
         },
         async |(), e| {
             agents_view(
@@ -272,7 +294,7 @@ pub(super) async fn add_team(State(state): State<AppState>, f: PostForm<Pairs>) 
         "/admin/agents?done=team_added#teams",
         async |name| {
             let body = views::CreateTeam { name: name.clone() };
-            people::create_team(State(state.clone()), s.caller(), ApiJson(body)).await
+            Ok::<_, ApiError>(state.store.create_team(people::team_name(&body)?).await?)
         },
         async |name, e| {
             agents_view(

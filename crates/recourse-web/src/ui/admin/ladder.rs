@@ -12,8 +12,8 @@ use super::form::{
 use crate::AppState;
 use crate::api::settings;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render};
+use recourse_desk::config::keys;
 
 struct RungRow {
     index: usize,
@@ -69,9 +69,7 @@ async fn ladder_view(
     let rungs = match typed {
         Some(r) => r,
         None => {
-            let l = settings::get_ladder(State(state.clone()), s.caller())
-                .await?
-                .0;
+            let l = settings::LadderBody::from(&state.store.desk_config().await?.ladder);
             let mut rows: Vec<RungRow> = l
                 .rungs
                 .into_iter()
@@ -99,9 +97,7 @@ async fn ladder_view(
     let rules = match typed_rules {
         Some(r) => r,
         None => {
-            let r = settings::get_rules(State(state.clone()), s.caller())
-                .await?
-                .0;
+            let r = settings::rules_body(&state.store.desk_config().await?.rules);
             RulesForm {
                 repeated_contact_after: r.repeated_contact_after.to_string(),
                 angry_after_interventions: r.angry_after_interventions.to_string(),
@@ -177,8 +173,15 @@ pub(super) async fn save_ladder(State(state): State<AppState>, f: PostForm<Pairs
                     title: r.title.clone(),
                 });
             }
-            let body = settings::LadderBody { rungs };
-            settings::put_ladder(State(state.clone()), s.caller(), ApiJson(body)).await
+            let ladder = settings::ladder_from(settings::LadderBody { rungs })?;
+            let value = settings::to_json(&ladder);
+            let actor = s.caller().actor();
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .put_setting(keys::LADDER, &value, actor, crate::now())
+                    .await?,
+            )
         },
         async |rows, e| ladder_view(&state, s, None, Some(e.message), None, Some(rows), None).await,
     )
@@ -210,7 +213,14 @@ pub(super) async fn save_rules(State(state): State<AppState>, f: PostForm<Pairs>
                 abuse_to_top: typed.abuse_to_top,
                 ping_pong_after: whole_number(&typed.ping_pong_after, "Passed around after")?,
             };
-            settings::put_rules(State(state.clone()), s.caller(), ApiJson(body)).await
+            let value = settings::to_json(&settings::rules_from(&body));
+            let actor = s.caller().actor();
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .put_setting(keys::ESCALATION_RULES, &value, actor, crate::now())
+                    .await?,
+            )
         },
         async |typed, e| {
             ladder_view(&state, s, None, None, Some(e.message), None, Some(typed)).await

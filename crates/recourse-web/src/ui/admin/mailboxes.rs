@@ -6,14 +6,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use recourse_domain::Agent;
+use recourse_domain::{Agent, EmailAddress, TeamId};
 
 use super::agents::TeamRow;
 use super::form::{Pairs, Query, admins_only, field, notice, page, submit, team_choice};
 use crate::AppState;
-use crate::api::{mail, people};
+use crate::api::mail;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render, when};
 
 struct MailboxRow {
@@ -44,12 +43,14 @@ async fn mailboxes_view(
     address: String,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let boxes = mail::list_mailboxes(State(state.clone()), s.caller())
+    let boxes = mail::mailbox_views(state).await?;
+    let teams: Vec<crate::api::views::TeamView> = state
+        .store
+        .list_teams()
         .await?
-        .0;
-    let teams = people::list_teams(State(state.clone()), s.caller())
-        .await?
-        .0;
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let name: HashMap<i64, &str> = teams.iter().map(|t| (t.id, t.name.as_str())).collect();
     Ok(render(&MailboxesPage {
         me: Some(&s.agent),
@@ -99,11 +100,14 @@ pub(super) async fn add_mailbox(State(state): State<AppState>, f: PostForm<Pairs
         field(&f.form, "address"),
         "/admin/mailboxes?done=mailbox_saved",
         async |address| {
-            let body = mail::MailboxBody {
-                address: address.clone(),
-                team_id: team_choice(&field(&f.form, "team_id"))?,
-            };
-            mail::save_mailbox(State(state.clone()), s.caller(), ApiJson(body)).await
+            let team_id = team_choice(&field(&f.form, "team_id"))?;
+            let address = EmailAddress::parse(address)?;
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .save_mailbox(&address, team_id.map(TeamId), crate::now())
+                    .await?,
+            )
         },
         async |address, e| mailboxes_view(&state, s, None, Some(e.message), address).await,
     )
@@ -120,7 +124,10 @@ pub(super) async fn delete_mailbox(
         &f,
         (),
         "/admin/mailboxes?done=mailbox_removed",
-        async |()| mail::delete_mailbox(State(state.clone()), s.caller(), Path(id)).await,
+        async |()| {
+            let id = crate::extract::parse_id(&id, "mailbox")?;
+            Ok::<_, ApiError>(state.store.delete_mailbox(id).await?)
+        },
         async |(), e| mailboxes_view(&state, s, None, Some(e.message), String::new()).await,
     )
     .await

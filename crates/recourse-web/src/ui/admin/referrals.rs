@@ -11,7 +11,6 @@ use super::form::{Pairs, Query, admins_only, checked, field, notice, page, submi
 use crate::AppState;
 use crate::api::recovery;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render};
 
 #[derive(Default)]
@@ -44,9 +43,13 @@ async fn referrals_view(
     typed: AlternativeRow,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let all = recovery::list_alternatives(State(state.clone()), s.caller())
+    let all: Vec<recovery::AlternativeView> = state
+        .store
+        .alternatives()
         .await?
-        .0;
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let mut rows: Vec<AlternativeRow> = all
         .into_iter()
         .map(|a| AlternativeRow {
@@ -116,7 +119,13 @@ pub(super) async fn add_alternative(State(state): State<AppState>, f: PostForm<P
         "/admin/referrals?done=alternative_added",
         async |typed| {
             let body = alternative_body(typed);
-            recovery::create_alternative(State(state.clone()), s.caller(), ApiJson(body)).await
+            let input = recovery::alternative_input(body)?;
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .save_alternative(None, input, crate::now())
+                    .await?,
+            )
         },
         async |typed, e| referrals_view(&state, s, None, Some(e.message), typed).await,
     )
@@ -141,8 +150,14 @@ pub(super) async fn save_alternative(
         "/admin/referrals?done=alternative_saved",
         async |typed| {
             let body = alternative_body(typed);
-            recovery::update_alternative(State(state.clone()), s.caller(), Path(id), ApiJson(body))
-                .await
+            let id = crate::extract::parse_id(&id, "alternative")?;
+            let input = recovery::alternative_input(body)?;
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .save_alternative(Some(id), input, crate::now())
+                    .await?,
+            )
         },
         async |_, e| {
             referrals_view(&state, s, None, Some(e.message), AlternativeRow::default()).await

@@ -10,8 +10,8 @@ use super::form::{Pairs, Query, admins_only, field, notice, page, submit, whole_
 use crate::AppState;
 use crate::api::settings;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render};
+use recourse_desk::config::keys;
 
 struct TargetRow {
     priority: &'static str,
@@ -78,9 +78,7 @@ async fn sla_view(
     let policy = match policy {
         Some(p) => p,
         None => {
-            let p = settings::get_sla_policy(State(state.clone()), s.caller())
-                .await?
-                .0;
+            let p = settings::policy_body(&state.store.desk_config().await?.sla);
             let row = |priority, t: &settings::SlaTargetBody| TargetRow {
                 priority,
                 first_response: t.first_response_minutes.to_string(),
@@ -101,9 +99,7 @@ async fn sla_view(
     let calendar = match calendar {
         Some(c) => c,
         None => {
-            let c = settings::get_calendar(State(state.clone()), s.caller())
-                .await?
-                .0;
+            let c = settings::calendar_body(state.store.desk_config().await?.calendar_spec);
             let days = DAYS
                 .iter()
                 .map(|(day, label)| DayRow {
@@ -190,7 +186,14 @@ pub(super) async fn save_policy(State(state): State<AppState>, f: PostForm<Pairs
                 high: next(),
                 urgent: next(),
             };
-            settings::put_sla_policy(State(state.clone()), s.caller(), ApiJson(body)).await
+            let value = settings::to_json(&settings::sla_policy_from(body)?);
+            let actor = s.caller().actor();
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .put_setting(keys::SLA_POLICY, &value, actor, crate::now())
+                    .await?,
+            )
         },
         async |typed, e| sla_view(&state, s, None, Some(e.message), None, Some(typed), None).await,
     )
@@ -227,7 +230,14 @@ pub(super) async fn save_calendar(State(state): State<AppState>, f: PostForm<Pai
                     .map(str::to_owned)
                     .collect(),
             };
-            settings::put_calendar(State(state.clone()), s.caller(), ApiJson(body)).await
+            let value = settings::to_json(&settings::calendar_from(body)?);
+            let actor = s.caller().actor();
+            Ok::<_, ApiError>(
+                state
+                    .store
+                    .put_setting(keys::CALENDAR, &value, actor, crate::now())
+                    .await?,
+            )
         },
         async |typed, e| sla_view(&state, s, None, None, Some(e.message), None, Some(typed)).await,
     )

@@ -9,14 +9,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use recourse_desk::TicketFilter;
 use recourse_domain::Agent;
-use recourse_domain::template::{TEMPLATE_KEYS, Template as MessageTemplate};
+use recourse_domain::template::{TEMPLATE_KEYS, Template as MessageTemplate, default_template};
 
 use super::form::{Pairs, Query, admins_only, field, notice, page, raw_field, submit};
 use crate::AppState;
 use crate::api::settings;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, error_response, render};
+use recourse_desk::config::keys;
 
 struct TemplateCard {
     key: String,
@@ -128,9 +128,10 @@ async fn templates_view(
     typed: Option<(String, String, Option<String>, Option<String>)>,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let stored = settings::list_templates(State(state.clone()), s.caller())
-        .await?
-        .0;
+    let mut stored = Vec::new();
+    for (key, _) in TEMPLATE_KEYS {
+        stored.push(settings::template_view(state, key).await?);
+    }
     let (sample, values) = sample_values(state, s).await?;
     let preview = |key: &str, body: &str| -> Result<String, String> {
         MessageTemplate::parse(key, body)
@@ -235,17 +236,25 @@ pub(super) async fn save_template(
         body,
         &to,
         async |body| {
-            let key = Path(key.clone());
+            let actor = s.caller().actor();
             if reset {
-                settings::reset_template(State(state.clone()), s.caller(), key)
-                    .await
-                    .map(|_| ())
+                if default_template(&key).is_none() {
+                    return Err(ApiError::not_found("template"));
+                }
+                let setting = format!("{}{key}", keys::TEMPLATE_PREFIX);
+                state
+                    .store
+                    .reset_setting(&setting, actor, crate::now())
+                    .await?;
             } else {
-                let body = settings::TemplateBody { body: body.clone() };
-                settings::put_template(State(state.clone()), s.caller(), key, ApiJson(body))
-                    .await
-                    .map(|_| ())
+                let t = MessageTemplate::parse(&key, body)?;
+                let setting = format!("{}{}", keys::TEMPLATE_PREFIX, t.key());
+                state
+                    .store
+                    .put_setting(&setting, t.body(), actor, crate::now())
+                    .await?;
             }
+            Ok(())
         },
         async |body, e| {
             templates_view(

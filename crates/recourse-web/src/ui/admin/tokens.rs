@@ -12,7 +12,6 @@ use super::form::{Pairs, Query, admins_only, field, notice, page, submit, submit
 use crate::AppState;
 use crate::api::{people, views};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render, when};
 
 struct TokenRow {
@@ -73,12 +72,20 @@ async fn tokens_view(
     secret: Option<String>,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let tokens = people::list_tokens(State(state.clone()), s.caller())
+    let tokens: Vec<views::TokenView> = state
+        .store
+        .list_api_tokens()
         .await?
-        .0;
-    let agents = people::list_agents(State(state.clone()), s.caller())
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let agents: Vec<views::AgentView> = state
+        .store
+        .list_agents()
         .await?
-        .0;
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let agent_label: HashMap<i64, String> = agents
         .iter()
         .map(|a| (a.id, format!("{} <{}>", a.name, a.email)))
@@ -198,13 +205,15 @@ pub(super) async fn add_token(State(state): State<AppState>, f: PostForm<Pairs>)
                 agent_id,
                 customer_id,
             };
-            people::create_token(State(state.clone()), s.caller(), ApiJson(body)).await
+            let (token, secret) = people::new_api_token(&state, &s.caller(), body).await?;
+            let token = state.store.create_api_token(token).await?;
+            Ok::<_, ApiError>((token.name, secret))
         },
         // The page itself, not a redirect: the token is shown only now.
-        async |(_, t)| {
+        async |(name, secret)| {
             let made = format!(
                 "The token “{}” was made. Copy it now; it is not shown again.",
-                t.0.name
+                name
             );
             tokens_view(
                 &state,
@@ -212,7 +221,7 @@ pub(super) async fn add_token(State(state): State<AppState>, f: PostForm<Pairs>)
                 Some(made),
                 None,
                 TokenForm::default(),
-                Some(t.0.token),
+                Some(secret),
             )
             .await
         },
@@ -231,7 +240,10 @@ pub(super) async fn revoke_token(
         &f,
         (),
         "/admin/tokens?done=token_revoked",
-        async |()| people::revoke_token(State(state.clone()), s.caller(), Path(id)).await,
+        async |()| {
+            let id = crate::extract::parse_id(&id, "token")?;
+            Ok::<_, ApiError>(state.store.revoke_api_token(id, crate::now()).await?)
+        },
         async |(), e| {
             tokens_view(&state, s, None, Some(e.message), TokenForm::default(), None).await
         },

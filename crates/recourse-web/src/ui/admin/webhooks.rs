@@ -13,7 +13,6 @@ use super::form::{
 use crate::AppState;
 use crate::api::webhooks;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
 use crate::ui::{PostForm, Session, render, when};
 
 struct DeliveryRow {
@@ -65,9 +64,13 @@ async fn webhooks_view(
     secret: Option<String>,
 ) -> Result<Response, ApiError> {
     admins_only(s)?;
-    let hooks = webhooks::list_webhooks(State(state.clone()), s.caller())
+    let hooks: Vec<webhooks::WebhookView> = state
+        .store
+        .list_webhooks()
         .await?
-        .0;
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let mut rows = Vec::with_capacity(hooks.len());
     for h in hooks {
         let deliveries = state
@@ -146,13 +149,19 @@ pub(super) async fn add_webhook(State(state): State<AppState>, f: PostForm<Pairs
                 url: url.clone(),
                 events: events.clone(),
             };
-            webhooks::create_webhook(State(state.clone()), s.caller(), ApiJson(body)).await
+            let (url, events) = webhooks::checked_webhook(body)?;
+            let secret = crate::auth::new_secret("whsec");
+            state
+                .store
+                .create_webhook(&url, &secret, &events, crate::now())
+                .await?;
+            Ok::<_, ApiError>(secret)
         },
         // The page itself, not a redirect: the signing secret is shown only now.
-        async |(_, hook)| {
+        async |secret| {
             let added =
                 "The webhook was added. Copy its signing secret now; it is not shown again.";
-            webhooks_view(&state, s, Some(added.into()), None, blank(), hook.0.secret).await
+            webhooks_view(&state, s, Some(added.into()), None, blank(), Some(secret)).await
         },
         async |typed, e| webhooks_view(&state, s, None, Some(e.message), typed, None).await,
     )
@@ -169,7 +178,10 @@ pub(super) async fn delete_webhook(
         &f,
         (),
         "/admin/webhooks?done=webhook_stopped",
-        async |()| webhooks::delete_webhook(State(state.clone()), s.caller(), Path(id)).await,
+        async |()| {
+            let id = crate::extract::parse_id(&id, "webhook")?;
+            Ok::<_, ApiError>(state.store.deactivate_webhook(id, crate::now()).await?)
+        },
         async |(), e| webhooks_view(&state, s, None, Some(e.message), blank(), None).await,
     )
     .await
