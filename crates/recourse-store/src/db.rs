@@ -171,20 +171,31 @@ pub fn query_scalar<T: ColType>(sql: impl Into<String>) -> Scalar<T> {
     }
 }
 
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::Int(v) => q.bind(v),
-                Arg::Float(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
-                Arg::Bool(v) => q.bind(v),
-                Arg::Bytes(v) => q.bind(v),
-            };
-        }
-        q
-    }};
+type SqliteQuery = sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>;
+type PgQuery = sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>;
+
+/// The statement with its arguments bound, for SQLite.
+fn on_sqlite(sql: String, args: Vec<Arg>) -> SqliteQuery {
+    args.into_iter()
+        .fold(sqlx::query(AssertSqlSafe(sql)), |q, a| match a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Float(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
+        })
+}
+
+/// The statement with its arguments bound, for PostgreSQL.
+fn on_postgres(sql: String, args: Vec<Arg>) -> PgQuery {
+    args.into_iter()
+        .fold(sqlx::query(AssertSqlSafe(sql)), |q, a| match a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Float(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
+        })
 }
 
 impl Query {
@@ -196,76 +207,47 @@ impl Query {
     /// Rows affected.
     pub async fn execute<'e>(self, exec: impl Into<Exec<'e>>) -> Result<u64> {
         let Query { sql, args } = self;
-        Ok(match exec.into() {
-            Exec::SqlitePool(p) => bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), args)
-                .execute(p)
-                .await?
-                .rows_affected(),
-            Exec::Sqlite(c) => bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), args)
-                .execute(c)
-                .await?
-                .rows_affected(),
-            Exec::PgPool(p) => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
-                .execute(p)
-                .await?
-                .rows_affected(),
-            Exec::Pg(c) => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
-                .execute(c)
-                .await?
-                .rows_affected(),
-        })
+        let done = match exec.into() {
+            Exec::SqlitePool(p) => on_sqlite(sql, args).execute(p).await?.rows_affected(),
+            Exec::Sqlite(c) => on_sqlite(sql, args).execute(c).await?.rows_affected(),
+            Exec::PgPool(p) => on_postgres(sql, args).execute(p).await?.rows_affected(),
+            Exec::Pg(c) => on_postgres(sql, args).execute(c).await?.rows_affected(),
+        };
+        Ok(done)
     }
 
     pub async fn fetch_all<'e>(self, exec: impl Into<Exec<'e>>) -> Result<Vec<Row>> {
         let Query { sql, args } = self;
-        Ok(match exec.into() {
-            Exec::SqlitePool(p) => bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Exec::Sqlite(c) => bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), args)
-                .fetch_all(c)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Exec::PgPool(p) => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-            Exec::Pg(c) => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
-                .fetch_all(c)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-        })
+        let rows = match exec.into() {
+            Exec::SqlitePool(p) => sqlite_rows(on_sqlite(sql, args).fetch_all(p).await?),
+            Exec::Sqlite(c) => sqlite_rows(on_sqlite(sql, args).fetch_all(c).await?),
+            Exec::PgPool(p) => pg_rows(on_postgres(sql, args).fetch_all(p).await?),
+            Exec::Pg(c) => pg_rows(on_postgres(sql, args).fetch_all(c).await?),
+        };
+        Ok(rows)
     }
 
     pub async fn fetch_optional<'e>(self, exec: impl Into<Exec<'e>>) -> Result<Option<Row>> {
         let Query { sql, args } = self;
-        Ok(match exec.into() {
-            Exec::SqlitePool(p) => bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), args)
+        let row = match exec.into() {
+            Exec::SqlitePool(p) => on_sqlite(sql, args)
                 .fetch_optional(p)
                 .await?
                 .map(Row::Sqlite),
-            Exec::Sqlite(c) => bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), args)
+            Exec::Sqlite(c) => on_sqlite(sql, args)
                 .fetch_optional(c)
                 .await?
                 .map(Row::Sqlite),
-            Exec::PgPool(p) => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
+            Exec::PgPool(p) => on_postgres(sql, args)
                 .fetch_optional(p)
                 .await?
                 .map(Row::Postgres),
-            Exec::Pg(c) => bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), args)
+            Exec::Pg(c) => on_postgres(sql, args)
                 .fetch_optional(c)
                 .await?
                 .map(Row::Postgres),
-        })
+        };
+        Ok(row)
     }
 
     pub async fn fetch_one<'e>(self, exec: impl Into<Exec<'e>>) -> Result<Row> {
@@ -273,6 +255,14 @@ impl Query {
             .await?
             .ok_or_else(|| sqlx::Error::RowNotFound.into())
     }
+}
+
+fn sqlite_rows(rows: Vec<SqliteRow>) -> Vec<Row> {
+    rows.into_iter().map(Row::Sqlite).collect()
+}
+
+fn pg_rows(rows: Vec<PgRow>) -> Vec<Row> {
+    rows.into_iter().map(Row::Postgres).collect()
 }
 
 /// A query read as the value of its first column.
