@@ -21,7 +21,7 @@ use recourse_domain::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{PostForm, Session, error_response, go_to, render, until, when, words};
+use super::{PostForm, Session, answer, error_response, go_to, render, until, when, words};
 use crate::AppState;
 use crate::api::surveys::invite_to_survey;
 use crate::api::views::{MessageView, TicketPage, TicketView};
@@ -768,10 +768,7 @@ async fn patch(
         Ok(())
     }
     .await;
-    match changed {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, changed, &back)
 }
 
 async fn set_need(
@@ -845,10 +842,7 @@ async fn add_intervention(
         Ok(())
     }
     .await;
-    match added {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, added, &back)
 }
 
 // ---------- escalation with the handoff draft ----------
@@ -952,10 +946,7 @@ async fn escalate(
         Ok(())
     }
     .await;
-    match escalated {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, escalated, &back)
 }
 
 // ---------- can't help and transfer ----------
@@ -1019,10 +1010,7 @@ async fn cant_help(
         Ok(())
     }
     .await;
-    match done {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, done, &back)
 }
 
 #[derive(Deserialize)]
@@ -1063,10 +1051,7 @@ async fn transfer(
         Ok(())
     }
     .await;
-    match done {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, done, &back)
 }
 
 // ---------- masked messages ----------
@@ -1128,10 +1113,7 @@ async fn hand_off(
         Ok(())
     }
     .await;
-    match done {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, done, &back)
 }
 
 // ---------- referral, the manager's last stand ----------
@@ -1193,10 +1175,7 @@ async fn refer(
         Ok(())
     }
     .await;
-    match done {
-        Ok(()) => go_to(&f.headers, &back),
-        Err(e) => error_response(&f.headers, &f.session, &e, &back),
-    }
+    answer(&f.headers, &f.session, done, &back)
 }
 
 // ---------- who else has the ticket open ----------

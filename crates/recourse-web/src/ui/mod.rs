@@ -203,6 +203,20 @@ struct ErrorPage<'a> {
 
 /// An API error shown to a person: inline next to the form for htmx (with status 200,
 /// since htmx does not swap error responses), as a page with a way back otherwise.
+/// A form post's answer: back to `back` when it worked, the refusal (as a fragment for
+/// htmx, a page otherwise) when it did not.
+pub(crate) fn answer(
+    headers: &HeaderMap,
+    s: &Session,
+    done: Result<(), ApiError>,
+    back: &str,
+) -> Response {
+    match done {
+        Ok(()) => go_to(headers, back),
+        Err(e) => error_response(headers, s, &e, back),
+    }
+}
+
 pub(crate) fn error_response(
     headers: &HeaderMap,
     s: &Session,
