@@ -13,10 +13,12 @@
 //! - [`escalation`]: the handoff draft, moving a case up, a manager moving it down;
 //! - [`rules`]: the automatic escalation rules after a customer writes or is re-read;
 //! - [`sweeper`]: one pass of the SLA sweeper;
-//! - [`people`]: presence (away hands tickets on) and reading a customer's message.
+//! - [`people`]: presence (away hands tickets on) and reading a customer's message;
+//! - [`practice`]: the practice desk, where agents rehearse replies to made-up customers.
 
 pub mod escalation;
 pub mod people;
+pub mod practice;
 pub mod rules;
 pub mod sweeper;
 pub mod tickets;
@@ -29,10 +31,11 @@ pub use recourse_store::{
     AgentChange, ApiToken, AssigneeFilter, CannedReply, CantHelpRecord, CantHelpRequest,
     CantHelpReview, ConsoleQueue, Delivery, Descent, DeskConfig, EscalationRecord,
     EscalationRequest, HandoffPlan, MailState, NewAgent, NewAlternative, NewApiToken,
-    NewCannedReply, NewIntervention, NewMessage, NewPortalAttachment, NewPortalSession, NewSession,
-    NewTicket, PortalAttachment, PortalLinkState, Principal, ReferralRequest, ReportQuery,
-    SearchQuery, Store, StoreError, Survey, SweepReport, TicketFilter, TicketFlag, TicketFor,
-    TransferRequest, Webhook, config,
+    NewCannedReply, NewIntervention, NewMessage, NewPortalAttachment, NewPortalSession,
+    NewPracticeScenario, NewSession, NewTicket, PortalAttachment, PortalLinkState, PracticeAttempt,
+    PracticeScenario, PracticeTally, Principal, ReferralRequest, ReportQuery, SearchQuery, Store,
+    StoreError, Survey, SweepReport, TicketFilter, TicketFlag, TicketFor, TransferRequest, Webhook,
+    config,
 };
 
 /// The desk's use cases over one store.
@@ -58,6 +61,10 @@ pub enum DeskError {
     /// The caller may not do this to this record (checked on the locked row).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The request itself is unusable (an empty practice reply, an unknown scenario
+    /// kind): a stable code and a sentence for the person who sent it.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
