@@ -464,24 +464,31 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
         if stage >= 2 && last_stand {
             let live = store.get_ticket(ticket.id).await?;
             if live.status.is_active() {
+                let manager = Actor::Agent(agents[1].id);
+                // The agent moves it up once; from a rung they may no longer work, the
+                // manager (who may escalate any ticket) takes it the rest of the way.
                 for reason in [
                     recourse_domain::EscalationReason::CustomerRequest,
                     recourse_domain::EscalationReason::NeedsExperience,
                 ] {
-                    let _ = recourse_desk::Desk::new(store.clone())
-                        .escalate(recourse_store::EscalationRequest {
-                            ticket_id: ticket.id,
-                            reason,
-                            note: None,
-                            message: None,
-                            assignee: None,
-                            channel: Channel::Email,
-                            actor: by,
-                            now: Millis(t),
-                        })
-                        .await;
+                    for actor in [by, manager] {
+                        let moved = recourse_desk::Desk::new(store.clone())
+                            .escalate(recourse_store::EscalationRequest {
+                                ticket_id: ticket.id,
+                                reason,
+                                note: None,
+                                message: None,
+                                assignee: None,
+                                channel: Channel::Email,
+                                actor,
+                                now: Millis(t),
+                            })
+                            .await;
+                        if moved.is_ok() {
+                            break;
+                        }
+                    }
                 }
-                let manager = Actor::Agent(agents[1].id);
                 if i % 50 == 7 {
                     recourse_desk::Desk::new(store.clone())
                         .add_message(NewMessage {

@@ -13,6 +13,7 @@ on_both!(
     admins_add_and_edit_scenarios_others_may_not,
     bad_replies_and_unknown_scenarios_are_refused_clearly,
     practice_creates_no_ticket,
+    the_console_page_scores_a_reply_and_refuses_bad_input_in_words,
 );
 
 const GOOD: &str = "I'm sorry, you took a day off for us twice and we let you down both times. I have booked your sofa on the first van this Thursday between 8 and 10 am, and I will call you on Wednesday evening to confirm. I can also refund the delivery charge today.";
@@ -269,4 +270,58 @@ async fn practice_creates_no_ticket(app: TestApp) {
     let (status, list) = app.client(&lead).tickets("").await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert!(ticket_ids(&list).is_empty(), "{list}");
+}
+
+/// The console's practice pages: the scenario, a scored reply with the example answer,
+/// and the refusals drawn on the page with their status.
+async fn the_console_page_scores_a_reply_and_refuses_bad_input_in_words(app: TestApp) {
+    let (kim, sofa) = kim_and_the_sofa(&app).await;
+    let (cookie, csrf) = app.sign_in("kim@example.com").await;
+    let http = app.no_redirect();
+    let get = |path: String| {
+        let req = http
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &cookie);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let post = |path: String, reply: String| {
+        let req = http
+            .post(format!("{}{path}", app.base))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("reply", reply.as_str())]);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, home) = get("/console/practice".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains(&format!("/console/practice/{sofa}")));
+    let (status, page) = get(format!("/console/practice/{sofa}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("took a day off work for your sofa"));
+
+    let (status, done) = post(format!("/console/practice/{sofa}"), GOOD.into()).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done.contains("Ready to send"), "{done}");
+    assert!(done.contains("An example answer"));
+
+    let (status, empty) = post(format!("/console/practice/{sofa}"), "  ".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.contains("Write a reply to the customer"), "{empty}");
+    let (status, long) = post(format!("/console/practice/{sofa}"), "sorry ".repeat(9000)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(long.contains("at most 10000 bytes"), "{long}");
+    let (status, _) = get("/console/practice/987654".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post("/console/practice/987654".into(), GOOD.into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Agents have no team page; only the one scored reply was stored.
+    let (status, _) = get("/console/practice/team".into()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, p) = app.client(&kim).practice_progress().await;
+    assert_eq!(p["recent"].as_array().unwrap().len(), 1);
 }
