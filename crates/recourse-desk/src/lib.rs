@@ -15,10 +15,12 @@
 //! - [`sweeper`]: one pass of the SLA sweeper;
 //! - [`people`]: presence (away hands tickets on) and reading a customer's message;
 //! - [`recovery`]: can't-help and its review, transfers, referrals, handing a case off,
-//!   revealing masked words, supervising a customer, the satisfaction survey.
+//!   revealing masked words, supervising a customer, the satisfaction survey;
+//! - [`practice`]: the practice desk, where agents rehearse replies to made-up customers.
 
 pub mod escalation;
 pub mod people;
+pub mod practice;
 pub mod recovery;
 pub mod rules;
 pub mod sweeper;
@@ -32,10 +34,11 @@ pub use recourse_store::{
     AgentChange, ApiToken, AssigneeFilter, CannedReply, CantHelpRecord, CantHelpRequest,
     CantHelpReview, ConsoleQueue, Delivery, Descent, DeskConfig, EscalationRecord,
     EscalationRequest, HandoffPlan, MailState, NewAgent, NewAlternative, NewApiToken,
-    NewCannedReply, NewIntervention, NewMessage, NewPortalAttachment, NewPortalSession, NewSession,
-    NewTicket, PortalAttachment, PortalLinkState, Principal, ReferralRequest, ReportQuery,
-    SearchQuery, Store, StoreError, Survey, SweepReport, TicketFilter, TicketFlag, TicketFor,
-    TransferRequest, Webhook, config,
+    NewCannedReply, NewIntervention, NewMessage, NewPortalAttachment, NewPortalSession,
+    NewPracticeScenario, NewSession, NewTicket, PortalAttachment, PortalLinkState, PracticeAttempt,
+    PracticeScenario, PracticeTally, Principal, ReferralRequest, ReportQuery, SearchQuery, Store,
+    StoreError, Survey, SweepReport, TicketFilter, TicketFlag, TicketFor, TransferRequest, Webhook,
+    config,
 };
 
 /// The desk's use cases over one store.
@@ -61,6 +64,10 @@ pub enum DeskError {
     /// The caller may not do this to this record (checked on the locked row).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The request itself is unusable (an empty practice reply, an unknown scenario
+    /// kind): a stable code and a sentence for the person who sent it.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -16,6 +16,7 @@ mod mail_input;
 mod people;
 mod portal;
 mod postgres;
+mod practice;
 mod recovery;
 mod rows;
 mod sqlite;
@@ -33,6 +34,9 @@ pub use input::*;
 pub use mail_input::*;
 pub use portal::{
     NewPortalAttachment, NewPortalSession, PortalAttachment, PortalLinkMail, PortalLinkState,
+};
+pub use practice::{
+    NewPracticeAttempt, NewPracticeScenario, PracticeAttempt, PracticeScenario, PracticeTally,
 };
 pub use recourse_domain::TicketChange;
 use recourse_domain::{ChangeError, LadderError};

@@ -387,6 +387,34 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "practice_scenarios",
+        columns: &[
+            ("id", Int),
+            ("slug", Text),
+            ("kind", Text),
+            ("subject", Text),
+            ("topic", Text),
+            ("customer_message", Text),
+            ("need", Text),
+            ("good_answer", Text),
+            ("example_answer", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    },
+    Table {
+        name: "practice_attempts",
+        columns: &[
+            ("id", Int),
+            ("agent_id", Int),
+            ("scenario_id", Int),
+            ("reply", Text),
+            ("score", Int),
+            ("flags", Text),
+            ("created_at", Int),
+        ],
+    },
+    Table {
         name: "outbound_mail",
         columns: &[
             ("id", Int),

@@ -144,6 +144,9 @@ impl From<recourse_desk::DeskError> for ApiError {
     fn from(e: recourse_desk::DeskError) -> Self {
         match e {
             recourse_desk::DeskError::Forbidden(why) => ApiError::forbidden(why),
+            recourse_desk::DeskError::Invalid { code, message } => {
+                ApiError::unprocessable(code, message)
+            }
             recourse_desk::DeskError::Store(e) => e.into(),
         }
     }

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report_days",
         include_str!("migrations/0012_report_days.sql"),
     ),
+    (13, "practice", include_str!("migrations/0013_practice.sql")),
 ];
 
 /// Any constant works; it only has to be the same on every node.

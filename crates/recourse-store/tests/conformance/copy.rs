@@ -251,6 +251,36 @@ async fn fill(s: &S) -> Filled {
     )
     .await
     .unwrap();
+    // A practice scenario and one rehearsal of it (practice is copied like the rest).
+    let scenario = s
+        .save_practice_scenario(
+            None,
+            recourse_store::NewPracticeScenario {
+                slug: Some("late-parcel".into()),
+                kind: "frontline_recovery".into(),
+                subject: "Parcel late".into(),
+                topic: "delivery".into(),
+                customer_message: "My parcel is a week late.".into(),
+                need: "the parcel delivered".into(),
+                good_answer: "A delivery day.".into(),
+                example_answer: "I'm sorry; it will arrive on Friday.".into(),
+            },
+            t(76),
+        )
+        .await
+        .unwrap();
+    s.insert_practice_attempt(
+        recourse_store::NewPracticeAttempt {
+            agent_id: grace.id,
+            scenario_id: scenario.id,
+            reply: "Sorry, it comes Friday.".into(),
+            score: 80,
+            flags: vec!["no_acknowledgement".into()],
+        },
+        t(77),
+    )
+    .await
+    .unwrap();
     let bob = s
         .set_supervised(bob.id, true, by_grace, t(75))
         .await

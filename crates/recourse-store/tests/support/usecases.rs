@@ -1,6 +1,6 @@
 //! The use cases these stories exercise live in the desk (`recourse-desk`); the stories
 //! reach them through this adapter, which keeps the store's error type the stories
-//! match on. (A refusal the desk adds, `Forbidden`, reads as a conflict here.)
+//! match on. (The refusals the desk adds, `Forbidden` and `Invalid`, read as a conflict here.)
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ fn store_error(e: DeskError) -> StoreError {
     match e {
         DeskError::Store(e) => e,
         DeskError::Forbidden(why) => StoreError::Conflict(why.into()),
+        DeskError::Invalid { message, .. } => StoreError::Conflict(message),
     }
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod escalations;
 pub(crate) mod judge;
 pub(crate) mod mail;
 pub(crate) mod people;
+pub(crate) mod practice;
 pub(crate) mod recovery;
 pub(crate) mod reports;
 pub(crate) mod settings;
@@ -43,6 +44,7 @@ use crate::error::ApiError;
         (name = "recovery", description = "When we can't help: explanations, reviews, transfers, referrals, agent protection, surveys, the recovery report"),
         (name = "system", description = "Health and metrics"),
         (name = "canned replies", description = "Saved answers with variables that agents insert into the reply composer"),
+        (name = "practice", description = "The practice desk: made-up customers to rehearse replies on, scored by the coach"),
     )
 )]
 struct ApiDoc;
@@ -118,6 +120,11 @@ fn routes() -> OpenApiRouter<AppState> {
             canned::delete_canned_reply
         ))
         .routes(routes!(canned::render_canned_reply))
+        .routes(routes!(practice::list_scenarios, practice::create_scenario))
+        .routes(routes!(practice::get_scenario, practice::update_scenario))
+        .routes(routes!(practice::attempt))
+        .routes(routes!(practice::progress))
+        .routes(routes!(practice::team))
         .routes(routes!(judge::read_demeanor))
         .routes(routes!(judge::coach))
         .routes(routes!(mail::list_mailboxes, mail::save_mailbox))

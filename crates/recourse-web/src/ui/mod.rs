@@ -12,6 +12,7 @@ mod console;
 mod mailview;
 mod manager;
 mod portal;
+mod practice;
 mod presence;
 
 use askama::Template;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(console::routes())
         .merge(mailview::routes())
         .merge(manager::routes())
+        .merge(practice::routes())
         .merge(admin::routes())
         .merge(portal::routes())
 }

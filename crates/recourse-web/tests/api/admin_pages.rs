@@ -16,15 +16,17 @@ on_both!(
     a_good_calendar_is_saved,
     a_template_preview_saves_nothing_and_escapes,
     an_unknown_template_variable_is_422_and_nothing_is_saved,
+    a_practice_scenario_is_added_and_edited_and_a_bad_one_is_drawn_again,
 );
 
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "/admin",
     "/admin/agents",
     "/admin/ladder",
     "/admin/sla",
     "/admin/mailboxes",
     "/admin/referrals",
+    "/admin/practice",
     "/admin/templates",
     "/admin/webhooks",
     "/admin/tokens",
@@ -311,5 +313,82 @@ async fn an_unknown_template_variable_is_422_and_nothing_is_saved(app: TestApp) 
             .unwrap()
             .is_none(),
         "nothing saved"
+    );
+}
+
+/// The practice scenarios screen: a new scenario is added, an edit is saved, and a
+/// refused one comes back with 422, its message and the values as typed.
+async fn a_practice_scenario_is_added_and_edited_and_a_bad_one_is_drawn_again(app: TestApp) {
+    let s = sessions(&app).await;
+    let (admin, csrf) = (&s.admin.0, s.admin.1.as_str());
+    let form = |subject: &'static str, kind: &'static str| {
+        vec![
+            ("csrf", csrf),
+            ("kind", kind),
+            ("subject", subject),
+            ("topic", "delivery"),
+            ("customer_message", "My parcel is a week late."),
+            ("need", "the parcel delivered"),
+            ("good_answer", "A day it will come."),
+            ("example_answer", "I'm sorry; it comes on Friday by noon."),
+        ]
+    };
+    let (status, to, _) = post(
+        &app,
+        admin,
+        "/admin/practice",
+        &form("Week-late <b>parcel</b>", "repeated_contact"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(to.as_deref(), Some("/admin/practice?done=scenario_added"));
+    let (_, html) = get(&app, admin, "/admin/practice?done=scenario_added").await;
+    assert!(html.contains("The practice scenario was added."));
+    assert!(
+        html.contains("Week-late &#60;b&#62;parcel&#60;/b&#62;"),
+        "escaped"
+    );
+    assert!(!html.contains("<b>parcel</b>"));
+
+    let (_, list) = app
+        .client(
+            &app.agent("kim@example.com", Role::Agent, Experience::Junior)
+                .await
+                .1,
+        )
+        .practice_scenarios()
+        .await;
+    let id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slug"].is_null())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, to, _) = post(
+        &app,
+        admin,
+        &format!("/admin/practice/{id}"),
+        &form("Parcel late again", "abuse"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(to.as_deref(), Some("/admin/practice?done=scenario_saved"));
+    let (_, html) = get(&app, admin, "/admin/practice").await;
+    assert!(html.contains("Parcel late again"));
+
+    let (status, _, html) = post(
+        &app,
+        admin,
+        "/admin/practice",
+        &form("Typed subject", "grumpy"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("The kind must be one of"), "{html}");
+    assert!(
+        html.contains("value=\"Typed subject\""),
+        "the values as typed"
     );
 }

@@ -269,6 +269,38 @@ impl CannedReply {
     }
 }
 
+/// `POST /api/v1/practice/scenarios`, `PUT /api/v1/practice/scenarios/{id}`
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PracticeScenario {
+    pub kind: String,
+    pub subject: String,
+    pub topic: String,
+    pub customer_message: String,
+    pub need: String,
+    pub good_answer: String,
+    pub example_answer: String,
+}
+
+impl PracticeScenario {
+    pub fn new(kind: &str, subject: &str) -> Self {
+        PracticeScenario {
+            kind: kind.into(),
+            subject: subject.into(),
+            topic: "delivery".into(),
+            customer_message: "My parcel is a week late and nobody answers the phone.".into(),
+            need: "the parcel delivered".into(),
+            good_answer: "Apologises, gives a delivery day and a way to reach us.".into(),
+            example_answer: "I'm sorry it is a week late. It will arrive on Friday morning.".into(),
+        }
+    }
+}
+
+/// `POST /api/v1/practice/scenarios/{id}/attempts`
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PracticeAttempt {
+    pub reply: String,
+}
+
 /// `POST /api/v1/agents`
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CreateAgent {
@@ -542,6 +574,35 @@ impl Client<'_> {
     // Canned replies.
     pub async fn create_canned(&self, c: &CannedReply) -> Answer {
         self.post("/api/v1/canned-replies", c).await
+    }
+    // The practice desk.
+    pub async fn practice_scenarios(&self) -> Answer {
+        self.get("/api/v1/practice/scenarios").await
+    }
+    pub async fn practice_scenario(&self, id: i64) -> Answer {
+        self.get(&format!("/api/v1/practice/scenarios/{id}")).await
+    }
+    pub async fn create_practice_scenario(&self, s: &PracticeScenario) -> Answer {
+        self.post("/api/v1/practice/scenarios", s).await
+    }
+    pub async fn replace_practice_scenario(&self, id: i64, s: &PracticeScenario) -> Answer {
+        self.put(&format!("/api/v1/practice/scenarios/{id}"), s)
+            .await
+    }
+    pub async fn practise(&self, scenario: i64, reply: &str) -> Answer {
+        self.post(
+            &format!("/api/v1/practice/scenarios/{scenario}/attempts"),
+            &PracticeAttempt {
+                reply: reply.into(),
+            },
+        )
+        .await
+    }
+    pub async fn practice_progress(&self) -> Answer {
+        self.get("/api/v1/practice/progress").await
+    }
+    pub async fn practice_team(&self) -> Answer {
+        self.get("/api/v1/practice/team").await
     }
     pub async fn canned_replies(&self) -> Answer {
         self.get("/api/v1/canned-replies").await

@@ -16,6 +16,7 @@ mod inputs;
 mod judge;
 mod mail;
 mod people;
+mod practice;
 mod recovery;
 mod reports;
 mod surveys;

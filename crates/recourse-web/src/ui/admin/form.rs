@@ -81,6 +81,8 @@ pub(super) fn notice(q: &HashMap<String, String>) -> Option<String> {
         "mailbox_removed" => "The mailbox was removed; mail to it is no longer accepted.",
         "alternative_added" => "The alternative was added to the directory.",
         "alternative_saved" => "The alternative was saved.",
+        "scenario_added" => "The practice scenario was added.",
+        "scenario_saved" => "The practice scenario was saved.",
         "template_saved" => "The template was saved.",
         "template_reset" => "The template is back to the built-in text.",
         "webhook_stopped" => "The webhook was stopped.",

@@ -1,6 +1,6 @@
 //! The admin's screens: agents and teams, the ladder and the automatic rules, the SLA
-//! policy and calendar, mailboxes, the referral directory, templates, webhooks and API
-//! tokens, one file each. Like the rest of the console, every page calls the API's
+//! policy and calendar, mailboxes, the referral directory, practice scenarios, templates,
+//! webhooks and API tokens, one file each. Like the rest of the console, every page calls the API's
 //! handlers with the signed-in agent as the caller, so the admin check and the validation
 //! live there; these pages only add an early "admins only" so others get one clear 403
 //! page.
@@ -16,6 +16,7 @@ mod form;
 mod home;
 mod ladder;
 mod mailboxes;
+mod practice;
 mod referrals;
 mod sla;
 mod templates;
@@ -57,6 +58,11 @@ pub(super) fn routes() -> Router<AppState> {
             get(referrals::referrals_page).post(referrals::add_alternative),
         )
         .route("/admin/referrals/{id}", post(referrals::save_alternative))
+        .route(
+            "/admin/practice",
+            get(practice::practice_page).post(practice::add_scenario),
+        )
+        .route("/admin/practice/{id}", post(practice::save_scenario))
         .route("/admin/templates", get(templates::templates_page))
         .route("/admin/templates/{key}", post(templates::save_template))
         .route(
