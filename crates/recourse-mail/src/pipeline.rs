@@ -109,12 +109,18 @@ fn fit_subject(subject: Option<&str>) -> Subject {
 
 pub struct Pipeline {
     store: Arc<Store>,
+    /// Received mail becomes tickets and messages through the desk's use cases.
+    desk: recourse_desk::Desk,
     config: Arc<MailConfig>,
 }
 
 impl Pipeline {
     pub fn new(store: Arc<Store>, config: Arc<MailConfig>) -> Self {
-        Pipeline { store, config }
+        Pipeline {
+            desk: recourse_desk::Desk::new(store.clone()),
+            store,
+            config,
+        }
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -325,7 +331,8 @@ impl Pipeline {
         outcome: &mut InboundOutcome,
     ) -> Result<(), PipelineError> {
         outcome.ticket_id = Some(ticket);
-        match recourse_desk::Desk::new(self.store.clone())
+        match self
+            .desk
             .add_message(NewMessage {
                 ticket_id: ticket,
                 kind: MessageKind::Note,
@@ -452,7 +459,8 @@ impl Pipeline {
         };
         let actor = Actor::Customer(customer.id);
         if let Some(t) = open {
-            let added = recourse_desk::Desk::new(self.store.clone())
+            let added = self
+                .desk
                 .add_message(NewMessage {
                     ticket_id: t.id,
                     kind: MessageKind::Inbound,
@@ -477,7 +485,8 @@ impl Pipeline {
                 Err(e) => return Err(e.into()),
             }
         }
-        let created = recourse_desk::Desk::new(self.store.clone())
+        let created = self
+            .desk
             .open_ticket(NewTicket {
                 customer: customer.id.into(),
                 subject: fit_subject(p.subject.as_deref()),

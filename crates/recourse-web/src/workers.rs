@@ -34,16 +34,14 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 /// Runs one sweeper pass every `every` until the process ends. Errors are logged and
 /// the next pass tries again: a database blip must not stop the clocks for good.
 pub async fn run_sweeper(store: Arc<Store>, every: Duration) {
+    let desk = recourse_desk::Desk::new(store);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         // Drain a backlog in batches; stop when a pass finds nothing due.
         loop {
-            match recourse_desk::Desk::new(store.clone())
-                .sweep_sla(now(), 200)
-                .await
-            {
+            match desk.sweep_sla(now(), 200).await {
                 Ok(r) if r.examined == 0 => break,
                 Ok(r) => {
                     if r.escalated > 0 || r.breached > 0 {

@@ -242,6 +242,7 @@ To make sure I have understood: what you need is {{need}}. I can start on that t
 ];
 
 pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> {
+    let desk = recourse_desk::Desk::new(store.clone());
     if store.count_rows("tickets").await? > 0 || store.count_rows("agents").await? > 0 {
         println!("The database already has data; not adding the demo desk.");
         return Ok(());
@@ -341,7 +342,7 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
             Priority::High,
             Priority::Urgent,
         ][rng.random_range(0..5)];
-        let ticket = recourse_desk::Desk::new(store.clone())
+        let ticket = desk
             .open_ticket(NewTicket {
                 customer: customer.into(),
                 subject: Subject::parse(subject)?,
@@ -371,48 +372,45 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
         let agent = &agents[rng.random_range(0..agents.len())];
         let by = Actor::Agent(agent.id);
         let mut t = at + 3_600_000;
-        recourse_desk::Desk::new(store.clone())
-            .change_ticket(
-                ticket.id,
-                TicketChange {
-                    assignee: Some(Some(agent.id)),
-                    ..Default::default()
-                },
-                by,
-                Millis(t),
-            )
-            .await?;
+        desk.change_ticket(
+            ticket.id,
+            TicketChange {
+                assignee: Some(Some(agent.id)),
+                ..Default::default()
+            },
+            by,
+            Millis(t),
+        )
+        .await?;
         if rng.random_bool(0.4) {
             t += 600_000;
             let note = NOTES[rng.random_range(0..NOTES.len())];
-            recourse_desk::Desk::new(store.clone())
-                .add_message(NewMessage {
-                    ticket_id: ticket.id,
-                    kind: MessageKind::Note,
-                    channel: Channel::Console,
-                    author: by,
-                    body: Body::parse(note)?,
-                    status: None,
-                    demeanor: None,
-                    now: Millis(t),
-                })
-                .await?;
-        }
-        t += 600_000;
-        let reply = REPLIES[rng.random_range(0..REPLIES.len())];
-        let wait = stage == 2;
-        recourse_desk::Desk::new(store.clone())
-            .add_message(NewMessage {
+            desk.add_message(NewMessage {
                 ticket_id: ticket.id,
-                kind: MessageKind::Reply,
-                channel: Channel::Email,
+                kind: MessageKind::Note,
+                channel: Channel::Console,
                 author: by,
-                body: Body::parse(reply)?,
-                status: wait.then_some(Status::PendingCustomer),
+                body: Body::parse(note)?,
+                status: None,
                 demeanor: None,
                 now: Millis(t),
             })
             .await?;
+        }
+        t += 600_000;
+        let reply = REPLIES[rng.random_range(0..REPLIES.len())];
+        let wait = stage == 2;
+        desk.add_message(NewMessage {
+            ticket_id: ticket.id,
+            kind: MessageKind::Reply,
+            channel: Channel::Email,
+            author: by,
+            body: Body::parse(reply)?,
+            status: wait.then_some(Status::PendingCustomer),
+            demeanor: None,
+            now: Millis(t),
+        })
+        .await?;
         let kind = [
             InterventionKind::Apology,
             InterventionKind::Refund,
@@ -445,18 +443,17 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
             } else {
                 CALM[rng.random_range(0..CALM.len())]
             };
-            recourse_desk::Desk::new(store.clone())
-                .add_message(NewMessage {
-                    ticket_id: ticket.id,
-                    kind: MessageKind::Inbound,
-                    channel: Channel::Email,
-                    author: actor,
-                    body: Body::parse(text)?,
-                    status: None,
-                    demeanor: Some(recourse_judge::customer_demeanor(text)),
-                    now: Millis(t),
-                })
-                .await?;
+            desk.add_message(NewMessage {
+                ticket_id: ticket.id,
+                kind: MessageKind::Inbound,
+                channel: Channel::Email,
+                author: actor,
+                body: Body::parse(text)?,
+                status: None,
+                demeanor: Some(recourse_judge::customer_demeanor(text)),
+                now: Millis(t),
+            })
+            .await?;
         }
         t += 1_800_000;
         // A few reach a manager's last stand: a referral, or (about 2%) inconsolable.
@@ -471,7 +468,7 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                     recourse_domain::EscalationReason::CustomerRequest,
                     recourse_domain::EscalationReason::NeedsExperience,
                 ] {
-                    let moved = recourse_desk::Desk::new(store.clone())
+                    let moved = desk
                         .escalate(recourse_store::EscalationRequest {
                             ticket_id: ticket.id,
                             reason,
@@ -492,7 +489,7 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                     }
                 }
                 if i % 50 == 7 {
-                    recourse_desk::Desk::new(store.clone())
+                    desk
                         .add_message(NewMessage {
                             ticket_id: ticket.id,
                             kind: MessageKind::Note,
@@ -506,55 +503,52 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                             now: Millis(t),
                         })
                         .await?;
-                    recourse_desk::Desk::new(store.clone())
-                        .change_ticket(
-                            ticket.id,
-                            TicketChange {
-                                status: Some(Status::Closed),
-                                outcome: Some(Outcome::Inconsolable),
-                                ..Default::default()
-                            },
-                            manager,
-                            Millis(t),
-                        )
-                        .await?;
+                    desk.change_ticket(
+                        ticket.id,
+                        TicketChange {
+                            status: Some(Status::Closed),
+                            outcome: Some(Outcome::Inconsolable),
+                            ..Default::default()
+                        },
+                        manager,
+                        Millis(t),
+                    )
+                    .await?;
                 } else if let Some(alt) = alternatives
                     .iter()
                     .find(|a| a.serves.contains(&tag.to_string()))
                 {
-                    recourse_desk::Desk::new(store.clone())
-                        .refer(recourse_store::ReferralRequest {
-                            ticket_id: ticket.id,
-                            alternative_id: alt.id,
-                            reason: "This is something we cannot put right ourselves.".into(),
-                            message: None,
-                            agent_name: Some("Maria Manager".into()),
-                            channel: Channel::Email,
-                            actor: manager,
-                            now: Millis(t),
-                        })
-                        .await?;
+                    desk.refer(recourse_store::ReferralRequest {
+                        ticket_id: ticket.id,
+                        alternative_id: alt.id,
+                        reason: "This is something we cannot put right ourselves.".into(),
+                        message: None,
+                        agent_name: Some("Maria Manager".into()),
+                        channel: Channel::Email,
+                        actor: manager,
+                        now: Millis(t),
+                    })
+                    .await?;
                 }
                 continue;
             }
         }
         t += 3_600_000;
         if matches!(stage, 3 | 4) {
-            recourse_desk::Desk::new(store.clone())
-                .change_ticket(
-                    ticket.id,
-                    TicketChange {
-                        status: Some(Status::Resolved),
-                        ..Default::default()
-                    },
-                    by,
-                    Millis(t),
-                )
-                .await?;
+            desk.change_ticket(
+                ticket.id,
+                TicketChange {
+                    status: Some(Status::Resolved),
+                    ..Default::default()
+                },
+                by,
+                Millis(t),
+            )
+            .await?;
         }
         if matches!(stage, 3 | 4) && rng.random_bool(0.6) {
             let token = auth::new_secret("srv");
-            let opened = recourse_desk::Desk::new(store.clone())
+            let opened = desk
                 .open_survey(
                     ticket.id,
                     &auth::sha256_hex(&token),
@@ -571,45 +565,42 @@ pub async fn seed_if_empty(store: &std::sync::Arc<Store>) -> anyhow::Result<()> 
                     rng.random_range(3..=5),
                     rng.random_range(4..=10),
                 )?;
-                recourse_desk::Desk::new(store.clone())
-                    .answer_survey(
-                        &auth::sha256_hex(&token),
-                        answer,
-                        None,
-                        Millis(t + 7_200_000),
-                    )
-                    .await?;
+                desk.answer_survey(
+                    &auth::sha256_hex(&token),
+                    answer,
+                    None,
+                    Millis(t + 7_200_000),
+                )
+                .await?;
             }
         }
         match stage {
             4 => {
-                recourse_desk::Desk::new(store.clone())
-                    .change_ticket(
-                        ticket.id,
-                        TicketChange {
-                            status: Some(Status::Closed),
-                            ..Default::default()
-                        },
-                        Actor::System,
-                        Millis(t + 86_400_000),
-                    )
-                    .await?;
+                desk.change_ticket(
+                    ticket.id,
+                    TicketChange {
+                        status: Some(Status::Closed),
+                        ..Default::default()
+                    },
+                    Actor::System,
+                    Millis(t + 86_400_000),
+                )
+                .await?;
             }
             5 => {
                 let outcome = [Outcome::Explained, Outcome::Withdrawn, Outcome::Resolved]
                     [rng.random_range(0..3)];
-                recourse_desk::Desk::new(store.clone())
-                    .change_ticket(
-                        ticket.id,
-                        TicketChange {
-                            status: Some(Status::Closed),
-                            outcome: Some(outcome),
-                            ..Default::default()
-                        },
-                        by,
-                        Millis(t),
-                    )
-                    .await?;
+                desk.change_ticket(
+                    ticket.id,
+                    TicketChange {
+                        status: Some(Status::Closed),
+                        outcome: Some(outcome),
+                        ..Default::default()
+                    },
+                    by,
+                    Millis(t),
+                )
+                .await?;
             }
             _ => {}
         }
